@@ -1,0 +1,29 @@
+"""Write README.md from nbs/index.ipynb (quarto's nbdev_readme is not available everywhere).
+
+Markdown cells are copied as they are; code cells marked `#| hide` are left out, other code cells become
+fenced Python blocks. `--check` exits with status 1 when README.md differs from what would be written.
+"""
+import json, sys
+from pathlib import Path
+
+root = Path(__file__).resolve().parent.parent
+
+def render(nb_path: Path) -> str:
+    cells = json.loads(nb_path.read_text(encoding='utf-8'))['cells']
+    parts = []
+    for c in cells:
+        src = ''.join(c['source']).strip()
+        if not src: continue
+        if c['cell_type'] == 'markdown': parts.append(src)
+        elif c['cell_type'] == 'code' and not src.startswith('#| hide') and '#| hide' not in src.splitlines()[:3]:
+            parts.append(f'```python\n{src}\n```')
+    return '<!-- generated from nbs/index.ipynb by tools/sync_readme.py: edit the notebook, not this file -->\n\n' + '\n\n'.join(parts) + '\n'
+
+if __name__ == '__main__':
+    text = render(root / 'nbs' / 'index.ipynb'); readme = root / 'README.md'
+    if '--check' in sys.argv:
+        if not readme.exists() or readme.read_text(encoding='utf-8') != text:
+            sys.exit('README.md is out of date with nbs/index.ipynb: run python tools/sync_readme.py')
+        print('README.md matches nbs/index.ipynb')
+    else:
+        readme.write_text(text, encoding='utf-8'); print(f'wrote {readme}')
