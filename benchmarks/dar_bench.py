@@ -48,7 +48,7 @@ def timed(fn):
 refine_topk(den, gd, txt[:64], img, scores[:64], 15, 2, chunk=a.chunk)  # warm-up
 print(f'{a.queries} queries x {a.gallery} gallery, D = {a.dim}, random CandidateDenoiser({a.dim}), device {a.device}'
       + ('' if on_gpu else f', {torch.get_num_threads()} CPU thread(s)') + f', chunk {a.chunk}')
-print(f'{"K":>3} {"steps":>5} | {"vectorised (s)":>22} | {"per-query loop (s)":>24} | {"speed-up":>9}')
+print(f'{"K":>3} {"steps":>5} | {"vectorised (s)":>24} | {"per-query loop (s)":>24} | {"speed-up":>9}')
 t_start = time.perf_counter()
 for steps in (50, 1000):
     nv = a.queries if steps == 50 else min(q1000, a.queries)
@@ -62,8 +62,8 @@ for steps in (50, 1000):
         top_v, x0_v = refine_topk(den, gd, txt[:nl], img, scores[:nl], k, steps, torch.Generator().manual_seed(1), a.chunk)
         assert torch.equal(top_l, top_v) and torch.allclose(x0_l, x0_v, atol=1e-4), (x0_l - x0_v).abs().max()
         vec_all, loop_all = t_vec * a.queries / nv, t_loop * a.queries / nl
-        vec_s = f'{vec_all:9.1f}' + (f' (x{a.queries / nv:.1f} of {nv})' if nv < a.queries else ' ' * 14)
+        vec_s = f'{vec_all:9.1f}' + (f' (x{a.queries / nv:.0f} of {nv})' if nv < a.queries else ' ' * 15)
         loop_s = f'{loop_all:9.1f}' + (f' (x{a.queries / nl:.0f} of {nl})' if nl < a.queries else '')
-        print(f'{k:>3} {steps:>5} | {vec_s:>22} | {loop_s:>24} | {loop_all / vec_all:7.1f}x', flush=True)
+        print(f'{k:>3} {steps:>5} | {vec_s:>24} | {loop_s:>24} | {loop_all / vec_all:7.1f}x', flush=True)
 print(f'(x n of m: timed on the first m queries and extrapolated linearly to all {a.queries}; '
       f'the benchmark itself ran {time.perf_counter() - t_start:.0f} s)')
