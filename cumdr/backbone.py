@@ -14,8 +14,8 @@ import torch.nn.functional as F
 from torch import nn
 
 # %% auto #0
-__all__ = ['TINY_CONFIGS', 'register_pretrained', 'resolve_pretrained', 'resize_pos_embed', 'read_state_dict',
-           'load_clip_weights', 'Backbone', 'build_backbone']
+__all__ = ['TINY_CONFIGS', 'register_pretrained', 'resolve_pretrained', 'is_torchscript_archive', 'pretrained_quick_gelu',
+           'resize_pos_embed', 'read_state_dict', 'load_clip_weights', 'Backbone', 'build_backbone']
 
 # %% ../nbs/03_backbone.ipynb #5201f6cd
 TINY_CONFIGS = {  # small CLIPs for CPU runs and tests (same architecture as ViT-B/16, fewer and narrower layers)
@@ -24,21 +24,40 @@ TINY_CONFIGS = {  # small CLIPs for CPU runs and tests (same architecture as ViT
     'cumdr-small': dict(embed_dim=128, vision_cfg=dict(layers=4, width=192, head_width=64, patch_size=16, mlp_ratio=4.),
                         text_cfg=dict(context_length=77, vocab_size=49408, width=192, heads=3, layers=4, mlp_ratio=4.)),
 }
-_LOCAL_TAGS: dict[tuple[str, str], str] = {}
+_LOCAL_TAGS: dict[tuple[str, str], dict] = {}
 
-def register_pretrained(model_name: str, tag: str, path: str | Path) -> None:
-    "Make `pretrained=tag` load the local file `path` for `model_name` (an offline mirror of a hub tag)."
-    _LOCAL_TAGS[(model_name, tag)] = str(path)
+def register_pretrained(model_name: str, tag: str, path: str | Path, quick_gelu: bool | None = None) -> None:
+    """Make `pretrained=tag` load the local file `path` for `model_name` (an offline mirror of a hub tag).
+    `quick_gelu`: the activation the weights were trained with; None takes open_clip's entry for the same tag."""
+    _LOCAL_TAGS[(model_name, tag)] = dict(path=str(path), quick_gelu=quick_gelu)
 
 def resolve_pretrained(model_name: str, pretrained: str, cache_dir: str | None = None) -> str:
     "Path of the weights file for `pretrained`: an existing file, a registered tag, or an open_clip tag (downloaded)."
     if os.path.isfile(pretrained): return pretrained
-    if (model_name, pretrained) in _LOCAL_TAGS: return _LOCAL_TAGS[(model_name, pretrained)]
+    if (model_name, pretrained) in _LOCAL_TAGS: return _LOCAL_TAGS[(model_name, pretrained)]['path']
     cfg = open_clip.get_pretrained_cfg(model_name, pretrained)
     if not cfg:
         raise ValueError(f'pretrained={pretrained!r} is neither a file nor a known tag for {model_name!r}; '
                          f'open_clip tags: {open_clip.list_pretrained_tags_by_model(model_name)}')
     return open_clip.download_pretrained(cfg, cache_dir=cache_dir)
+
+def is_torchscript_archive(path: str | Path) -> bool:
+    "True for a TorchScript archive (OpenAI's CLIP release format): a zip with compiled code, not just a pickle."
+    import zipfile
+    if not zipfile.is_zipfile(path): return False
+    with zipfile.ZipFile(path) as z: return any(n.split('/', 1)[-1].startswith(('code/', 'constants.pkl')) for n in z.namelist())
+
+def pretrained_quick_gelu(model_name: str, pretrained: str | None) -> bool:
+    """The activation the weights `pretrained` were trained with: True for QuickGELU (OpenAI's CLIPs), False for GELU.
+    A registered tag says so itself (or defers to open_clip's entry for the same tag); an open_clip tag has it in its
+    config; a local file is QuickGELU only if it is an OpenAI TorchScript archive (set `quick_gelu` explicitly for
+    other files of OpenAI weights); no weights: GELU."""
+    if not pretrained: return False
+    local = _LOCAL_TAGS.get((model_name, pretrained))
+    if local is not None and local['quick_gelu'] is not None: return local['quick_gelu']
+    if local is None and os.path.isfile(pretrained): return is_torchscript_archive(pretrained)
+    if model_name not in open_clip.list_models(): return False
+    return bool((open_clip.get_pretrained_cfg(model_name, pretrained) or {}).get('quick_gelu', False))
 
 # %% ../nbs/03_backbone.ipynb #079d29b3
 def resize_pos_embed(pos: torch.Tensor, grid: tuple[int, int]) -> torch.Tensor:
@@ -108,18 +127,19 @@ class Backbone(nn.Module):
         return tokens[torch.arange(len(text), device=text.device), eot], F.pad(tokens, (0, 0, 0, L - n))
 
 def build_backbone(model_name: str = 'ViT-B-16', pretrained: str | None = None, image_size=(384, 128),
-                   cache_dir: str | None = None) -> Backbone:
-    "A CLIP backbone for person-shaped images; `pretrained` = open_clip tag or local weights file (or None)."
+                   cache_dir: str | None = None, quick_gelu: bool | None = None) -> Backbone:
+    """A CLIP backbone for person-shaped images; `pretrained` = open_clip tag or local weights file (or None).
+    `quick_gelu`: the MLP activation; None = the one `pretrained` was trained with (`pretrained_quick_gelu`)."""
     image_size = tuple(image_size)
     known = model_name in TINY_CONFIGS or model_name in open_clip.list_models()
     weights = resolve_pretrained(model_name, pretrained, cache_dir) if pretrained and known else None
+    if quick_gelu is None: quick_gelu = pretrained_quick_gelu(model_name, pretrained)
     if model_name in TINY_CONFIGS:
         cfg = TINY_CONFIGS[model_name]
-        clip = open_clip.CLIP(cfg['embed_dim'], dict(cfg['vision_cfg'], image_size=image_size), cfg['text_cfg'])
+        clip = open_clip.CLIP(cfg['embed_dim'], dict(cfg['vision_cfg'], image_size=image_size), cfg['text_cfg'],
+                              quick_gelu=quick_gelu)
     elif model_name in open_clip.list_models():
-        pcfg = open_clip.get_pretrained_cfg(model_name, pretrained) if pretrained and not os.path.isfile(pretrained) else {}
-        clip = open_clip.create_model(model_name, force_image_size=image_size,
-                                      force_quick_gelu=bool((pcfg or {}).get('quick_gelu', False)))
+        clip = open_clip.create_model(model_name, force_image_size=image_size, force_quick_gelu=quick_gelu)
     else:
         raise ValueError(f'unknown backbone {model_name!r}: expected one of {list(TINY_CONFIGS)} or an open_clip model '
                          f'name such as ViT-B-16 (open_clip.list_models())')

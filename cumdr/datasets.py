@@ -215,12 +215,14 @@ class ImageDataset(Dataset):
 def train_loader(samples: list[TrainSample], tokenizer, batch_size: int = 64, image_size=(384, 128), mlm: bool = True,
                  num_workers: int = 0, seed: int = 0, sampler=None, augment: bool = True,
                  annotations: list[str] | None = None) -> DataLoader:
-    "Shuffled training batches (or batches from `sampler`, e.g. a DistributedSampler); last partial batch dropped."
+    """Shuffled training batches (or batches from `sampler`, e.g. a DistributedSampler); last partial batch dropped.
+    Worker processes start afresh each epoch, seeded from the loader's generator: reseed `loader.generator` before an
+    epoch and that epoch's order, augmentations and MLM masks are fixed, whatever ran before (so a resumed run repeats
+    an uninterrupted one). Persistent workers would carry their random state over from the previous epochs."""
     ds = TrainDataset(samples, build_transform(image_size, train=augment), tokenizer, mlm, annotations)
     g = torch.Generator().manual_seed(seed)
     return DataLoader(ds, batch_size=batch_size, shuffle=sampler is None, sampler=sampler, num_workers=num_workers,
-                      drop_last=True, generator=g, pin_memory=torch.cuda.is_available(),
-                      persistent_workers=num_workers > 0)
+                      drop_last=True, generator=g, pin_memory=torch.cuda.is_available(), persistent_workers=False)
 
 def gallery_loader(split: RetrievalSplit, batch_size: int = 128, image_size=(384, 128), num_workers: int = 0) -> DataLoader:
     "Gallery images of a split, in order, with the evaluation transform."

@@ -14,6 +14,7 @@ from pathlib import Path
 import torch
 import torch.nn.functional as F
 
+from .backbone import pretrained_quick_gelu
 from .datasets import RetrievalSplit, gallery_loader, get_tokenizer
 from .diffusion import DiffusionRefine
 from .matching import ComplementaryFusion
@@ -21,8 +22,9 @@ from .metrics import retrieval_metrics
 from .model import CUMDR, Config, text_padding
 
 # %% auto #0
-__all__ = ['Encoded', 'autocast_for', 'encode_split', 'global_similarity', 'itm_logits_topk', 'combine_topk', 'ItmRerank',
-           'default_stages', 'run_stages', 'evaluate', 'metrics_table', 'load_model', 'evaluate_run', 'main']
+__all__ = ['Encoded', 'compute_dtype', 'autocast_for', 'encode_split', 'global_similarity', 'itm_logits_topk', 'combine_topk',
+           'ItmRerank', 'default_stages', 'run_stages', 'evaluate', 'metrics_table', 'load_model', 'evaluate_run',
+           'main']
 
 # %% ../nbs/10_evaluate.ipynb #ce40977c
 @dataclass
@@ -38,9 +40,14 @@ class Encoded:
     img_logsig: torch.Tensor | None = None   # (G, D) log sigma of the image Gaussians (CUM on)
     txt_logsig: torch.Tensor | None = None   # (Q, D)
 
+def compute_dtype(device, bf16: bool) -> torch.dtype:
+    "The dtype a configuration computes in: bf16 on CUDA when asked for, fp32 otherwise (CPU runs stay fp32)."
+    return torch.bfloat16 if bf16 and torch.device(device).type == 'cuda' else torch.float32
+
 def autocast_for(device, bf16: bool):
-    "bf16 autocast on CUDA when asked for, a no-op context otherwise (CPU runs stay fp32)."
-    return torch.autocast('cuda', torch.bfloat16) if bf16 and torch.device(device).type == 'cuda' else torch.autocast('cpu', enabled=False)
+    "bf16 autocast where `compute_dtype` says bf16, a no-op context otherwise."
+    if compute_dtype(device, bf16) == torch.bfloat16: return torch.autocast('cuda', torch.bfloat16)
+    return torch.autocast('cpu', enabled=False)
 
 @torch.no_grad()
 def encode_split(model: CUMDR, split: RetrievalSplit, cfg: Config, keep_tokens: bool | None = None) -> Encoded:
@@ -49,7 +56,7 @@ def encode_split(model: CUMDR, split: RetrievalSplit, cfg: Config, keep_tokens: 
     keep_tokens = hasattr(model, 'itm_head') if keep_tokens is None else keep_tokens
     model.eval()
     ig, it, il, tg, tt, tl = [], [], [], [], [], []
-    tdtype = torch.bfloat16 if device.type == 'cuda' else torch.float32  # token caches are large: bf16 on GPU
+    tdtype = compute_dtype(device, cfg.bf16)  # token caches in the dtype the stages compute in (bf16 halves them)
     with autocast_for(device, cfg.bf16):
         for x in gallery_loader(split, cfg.eval_batch_size, cfg.image_size, cfg.num_workers):
             g, t, ls = model.encode_image(x.to(device, non_blocking=True))
@@ -101,7 +108,7 @@ def default_stages(model: CUMDR, cfg: Config) -> dict:
     "The stages a config switches on, by name, in order: global -> rucm -> itm -> dar."
     st = {'global': global_similarity}
     if cfg.rucm: st['rucm'] = ComplementaryFusion(cfg.rucm_protocol, cfg.rucm_weighting)
-    if cfg.rerank_k > 0 and hasattr(model, 'itm_head'): st['itm'] = ItmRerank(cfg.rerank_k, cfg.rerank_weight)
+    if cfg.rerank_k > 0: st['itm'] = ItmRerank(cfg.rerank_k, cfg.rerank_weight)  # Config refuses it without ITM
     if cfg.dar: st['dar'] = DiffusionRefine(cfg.dar_k, cfg.dar_steps, cfg.dar_alpha, seed=cfg.seed)
     return st
 
@@ -146,7 +153,10 @@ def load_model(run_dir: str | Path, device: str | None = None, checkpoint: str =
     if cfg.num_classes is None: raise ValueError(f'{run_dir}/config.yaml has no num_classes: was the run started?')
     ck = run_dir / checkpoint
     if not ck.exists(): raise FileNotFoundError(f'{ck} not found')
-    model = CUMDR(dataclasses.replace(cfg, pretrained=None), cfg.num_classes)  # the checkpoint holds every weight
+    # the checkpoint holds every weight; the activation is the run's (QuickGELU for OpenAI weights), recorded in its
+    # config -- or, for a config written before that was recorded, the one `pretrained` implies
+    quick_gelu = pretrained_quick_gelu(cfg.backbone, cfg.pretrained) if cfg.quick_gelu is None else cfg.quick_gelu
+    model = CUMDR(dataclasses.replace(cfg, pretrained=None, quick_gelu=quick_gelu), cfg.num_classes)
     state = torch.load(ck, map_location='cpu', weights_only=True)
     model.load_state_dict(state['model'] if 'model' in state else state)
     return model.to(cfg.device).eval(), cfg

@@ -151,7 +151,8 @@ def load_annotations(path: str | Path, image_keys: list[str]) -> list[str]:
 @torch.no_grad()
 def encode_annotations(model, texts: list[str], batch_size: int = 256, device=None, tokenizer=None,
                        bf16: bool = False) -> torch.Tensor:
-    "(G, D) L2-normalised text-tower features of the annotation texts, in batches, in eval mode."
+    """(G, D) L2-normalised features of the annotation texts, in batches, in eval mode: `model.encode_text`, the
+    encoder the queries go through (with CUM on, the text Gaussian's mean) and the one the `ann` loss trains."""
     if not len(texts): raise ValueError('encode_annotations: no annotation texts given')
     device = torch.device(device) if device is not None else next(model.parameters()).device
     tokenizer = tokenizer or get_tokenizer()
@@ -160,7 +161,7 @@ def encode_annotations(model, texts: list[str], batch_size: int = 256, device=No
     try:
         feats = []
         for s in range(0, len(texts), batch_size):
-            with autocast: g, _ = model.backbone.encode_text(tokenizer(texts[s:s + batch_size]).to(device))
+            with autocast: g = model.encode_text(tokenizer(texts[s:s + batch_size]).to(device))[0]
             feats.append(g.float())
     finally: model.train(was_training)
     return F.normalize(torch.cat(feats), dim=-1)

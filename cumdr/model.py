@@ -35,6 +35,7 @@ class Config:
     # model
     backbone: str = 'ViT-B-16'
     pretrained: str | None = None          # open_clip tag ('openai') or weights file
+    quick_gelu: bool | None = None         # QuickGELU (OpenAI's CLIPs) or GELU; None: what `pretrained` was trained with
     image_size: tuple = (384, 128)
     cross_heads: int = 8
     cross_layers: int = 4
@@ -87,6 +88,25 @@ class Config:
         for name, ok in (('rucm_protocol', ('gallery', 'oracle')), ('rucm_weighting', ('uncertainty', 'fixed')),
                          ('cum_variant', ('faithful', 'pcme'))):
             if getattr(self, name) not in ok: raise ValueError(f'Config.{name}={getattr(self, name)!r}; expected one of {ok}')
+        self.check_requests()
+
+    def check_requests(self):
+        "Refuse settings that ask for something this configuration does not build (they would be silently ignored)."
+        trained = component_losses(self)
+        if self.rerank_k > 0 and not {'itm', 'ditm'} & set(trained):
+            raise ValueError(f'Config.rerank_k={self.rerank_k} asks for ITM re-ranking, but loss_names={self.loss_names!r} '
+                             'trains no ITM head: add +itm to loss_names, or set rerank_k=0')
+        unused = sorted(set(self.loss_weights) - set(trained))
+        if unused:
+            raise ValueError(f'Config.loss_weights names {unused}, which this configuration does not train '
+                             f'(it trains {trained}): remove them or add the losses to loss_names / the components')
+        off = {'cum': [('cum_variant', 'faithful')],
+               'rucm': [('rucm_protocol', 'gallery'), ('rucm_weighting', 'uncertainty'), ('annotations', None)]}
+        for comp, fields in off.items():
+            asked = [f'{f}={getattr(self, f)!r}' for f, default in fields if getattr(self, f) != default]
+            if asked and not getattr(self, comp):
+                raise ValueError(f'Config.{", ".join(asked)} configures {comp.upper()}, which is off: '
+                                 f'switch it on ({comp}=True, or components with {comp}) or leave the field at its default')
 
     @property
     def components(self) -> str:
@@ -124,7 +144,7 @@ class CUMDR(nn.Module):
     def __init__(self, cfg: Config, num_classes: int):
         super().__init__()
         self.cfg, self.loss_names, self.tau, self.epoch = cfg, component_losses(cfg), cfg.tau, 0.
-        self.backbone = build_backbone(cfg.backbone, cfg.pretrained, cfg.image_size)
+        self.backbone = build_backbone(cfg.backbone, cfg.pretrained, cfg.image_size, quick_gelu=cfg.quick_gelu)
         d = self.backbone.embed_dim
         if 'id' in self.loss_names:
             self.classifier = nn.Linear(d, num_classes)
@@ -133,7 +153,9 @@ class CUMDR(nn.Module):
             self.cross = CrossModalEncoder(d, cfg.cross_heads, cfg.cross_layers)
         if {'mlm', 'dmlm'} & set(self.loss_names): self.mlm_head = MLMHead(d, self.backbone.vocab_size)
         if {'itm', 'ditm'} & set(self.loss_names): self.itm_head = nn.Linear(d, 2)
-        if cfg.cum: self.cum = CUMHeads(d, cfg.cross_heads)
+        if cfg.cum:  # the cross-modal Gaussian head only where D-ITM / D-MLM use it, the PCME scalars only for PCME
+            self.cum = CUMHeads(d, cfg.cross_heads, cross=bool({'ditm', 'dmlm'} & set(self.loss_names)),
+                                pcme='pcme' in self.loss_names)
         if cfg.dar: self.denoiser, self.diffusion = CandidateDenoiser(d), GaussianDiffusion(cfg.dar_T)
 
     def new_parameters(self):
@@ -175,6 +197,6 @@ class CUMDR(nn.Module):
         n = max(int((~txt_pad).sum(1).max()), 1)  # nothing after the longest caption's end matters (masked)
         txt_tokens, txt_pad = txt_tokens[:, :n], txt_pad[:, :n]
         h = self.cross(txt_tokens, img_tokens, txt_pad)
-        if self.cfg.cum: h = self.cum.cross(h, txt_pad)[0]   # the mean of the cross-modal Gaussian
+        if self.cfg.cum and self.cum.cross is not None: h = self.cum.cross(h, txt_pad)[0]  # the cross Gaussian's mean
         lg = self.itm_head(h[:, 0]).float()
         return lg[:, 1] - lg[:, 0]

@@ -9,6 +9,7 @@ import dataclasses
 import json
 import math
 import os
+import sys
 import time
 from pathlib import Path
 
@@ -16,9 +17,10 @@ import torch
 import torch.distributed as dist
 from tqdm import tqdm
 
+from .backbone import pretrained_quick_gelu
 from .datasets import DATASETS, get_tokenizer, load_pedes, train_loader
 from .evaluate import autocast_for, default_stages, encode_split, evaluate, metrics_table
-from .losses import LOSSES
+from .losses import parse_loss_names
 from .matching import annotation_texts, default_annotation_path, read_annotations
 from .model import CUMDR, Config
 from .synthetic import generate
@@ -26,7 +28,8 @@ from .synthetic import generate
 # %% auto #0
 __all__ = ['PRESETS', 'COMPONENTS', 'load_data', 'load_annotations_for', 'world_size', 'rank', 'is_main', 'barrier',
            'init_distributed', 'gather_with_grad', 'loss_terms', 'build_optimizer', 'tau_at', 'lr_factor_at',
-           'save_atomic', 'train', 'finish', 'resolve_preset', 'parse_components', 'make_config', 'main']
+           'save_atomic', 'format_duration', 'progress_line', 'train', 'finish', 'resolve_preset', 'parse_components',
+           'make_config', 'main']
 
 # %% ../nbs/09_train.ipynb #bc0e5aaf
 def load_data(cfg: Config):
@@ -59,13 +62,25 @@ def init_distributed(device: str) -> str:
             local = int(os.environ.get('LOCAL_RANK', 0)); torch.cuda.set_device(local); return f'cuda:{local}'
     return device
 
+class _GatherWithGrad(torch.autograd.Function):
+    "All-gather along dim 0; backward: the sum over ranks of the gradient of the gathered tensor, local slice."
+    @staticmethod
+    def forward(ctx, x):
+        xs = [torch.empty_like(x) for _ in range(world_size())]
+        dist.all_gather(xs, x.contiguous())
+        return torch.cat(xs)
+
+    @staticmethod
+    def backward(ctx, grad):
+        grad = grad.clone(memory_format=torch.contiguous_format)  # all_reduce works in place
+        dist.all_reduce(grad)                                      # every rank's dL/dx for every shard, summed
+        n = len(grad) // world_size()
+        return grad[rank() * n:(rank() + 1) * n]
+
 def gather_with_grad(x: torch.Tensor) -> torch.Tensor:
-    "All-gather along dim 0; the local shard keeps its autograd history (the others are constants)."
+    "All-gather along dim 0 (equal shards); gradients reach each rank's shard from every rank's loss (see above)."
     if world_size() == 1: return x
-    xs = [torch.empty_like(x) for _ in range(world_size())]
-    dist.all_gather(xs, x.contiguous())
-    xs[rank()] = x
-    return torch.cat(xs)
+    return _GatherWithGrad.apply(x)
 
 # %% ../nbs/09_train.ipynb #90a263ea
 def loss_terms(model, batch: dict) -> tuple[torch.Tensor, dict[str, float]]:
@@ -73,8 +88,8 @@ def loss_terms(model, batch: dict) -> tuple[torch.Tensor, dict[str, float]]:
     core = model.module if hasattr(model, 'module') else model
     out = model(batch)
     losses = core.losses(out, gather_with_grad)
-    w, n = core.cfg.loss_weights, world_size()
-    total = sum(w.get(k, 1.) * v * (n if LOSSES[k].batch_level else 1) for k, v in losses.items())
+    w = core.cfg.loss_weights
+    total = sum(w.get(k, 1.) * v for k, v in losses.items())
     return total, {k: v.item() for k, v in losses.items()}
 
 # %% ../nbs/09_train.ipynb #81fdad65
@@ -107,17 +122,33 @@ def save_atomic(obj, path: Path) -> None:
 def _log(run_dir: Path, **rec):
     with open(run_dir / 'log.jsonl', 'a') as f: f.write(json.dumps(rec) + '\n')
 
+def format_duration(seconds: float) -> str:
+    "3725 -> '1h02m', 250 -> '4m10s', 35 -> '35s'."
+    s = int(round(seconds))
+    if s >= 3600: return f'{s // 3600}h{s % 3600 // 60:02d}m'
+    return f'{s // 60}m{s % 60:02d}s' if s >= 60 else f'{s}s'
+
+def progress_line(epoch: int, epochs: int, step: int, steps: int, loss: float, images_per_s: float,
+                  elapsed_s: float, left_s: float) -> str:
+    "One plain progress line (for logs and papermill, where a carriage-return bar would print every redraw)."
+    return (f'epoch {epoch}/{epochs} step {step}/{steps} | loss {loss:.3f} | {images_per_s:.0f} img/s | '
+            f'{format_duration(elapsed_s)} elapsed, about {format_duration(left_s)} left')
+
 def _seed_epoch(cfg: Config, epoch: int, g: torch.Generator):
     torch.manual_seed(cfg.seed * 1_000_003 + epoch * 1009 + rank())
     g.manual_seed(cfg.seed * 1_000_003 + epoch)
 
 # %% ../nbs/09_train.ipynb #b5831e6c
-def train(cfg: Config, data=None, stop_after: int | None = None, progress: bool = True) -> Path:
-    "Train `cfg` into `cfg.output_dir` (resuming from last.pt if there is one); returns the run directory."
+def train(cfg: Config, data=None, stop_after: int | None = None, progress: bool = True,
+          report_every: float = 30.) -> Path:
+    """Train `cfg` into `cfg.output_dir` (resuming from last.pt if there is one); returns the run directory.
+    Progress: a live bar on a terminal; elsewhere (papermill, notebooks, logs) a plain line every `report_every` s."""
     device = init_distributed(cfg.device)
     run_dir = Path(cfg.output_dir); run_dir.mkdir(parents=True, exist_ok=True)
     data = data or load_data(cfg)
     cfg = dataclasses.replace(cfg, num_classes=data.num_classes)
+    if cfg.quick_gelu is None:  # recorded: a reloaded run (built without the weights file) gets the same activation
+        cfg = dataclasses.replace(cfg, quick_gelu=pretrained_quick_gelu(cfg.backbone, cfg.pretrained))
     if cfg.deterministic: os.environ.setdefault('CUBLAS_WORKSPACE_CONFIG', ':4096:8')  # needed by cuBLAS
     torch.use_deterministic_algorithms(cfg.deterministic)
     torch.manual_seed(cfg.seed)
@@ -143,12 +174,14 @@ def train(cfg: Config, data=None, stop_after: int | None = None, progress: bool 
         if world_size() > 1 else model
     amp = autocast_for(device, cfg.bf16)
     g = loader.generator
+    live = progress and is_main() and sys.stderr.isatty()
+    t_run, last_report, steps_done = time.time(), time.time(), 0
     for epoch in range(start, cfg.epochs + 1):
         if stop_after is not None and epoch >= start + stop_after: break
         _seed_epoch(cfg, epoch, g)
         if sampler is not None: sampler.set_epoch(epoch)
         model.train(); t0 = time.time(); seen = 0; sums = {}
-        bar = tqdm(loader, desc=f'epoch {epoch}/{cfg.epochs}', disable=not (progress and is_main()), mininterval=2, leave=False)
+        bar = tqdm(loader, desc=f'epoch {epoch}/{cfg.epochs}', disable=not live, mininterval=2, leave=False)
         for i, batch in enumerate(bar):
             batch = {k: v.to(device, non_blocking=True) for k, v in batch.items()}
             model.epoch = epoch - 1 + i / steps                  # RUCM's curriculum reads it
@@ -156,9 +189,15 @@ def train(cfg: Config, data=None, stop_after: int | None = None, progress: bool 
             with amp: total, terms = loss_terms(ddp, batch)
             opt.zero_grad(set_to_none=True); total.backward(); opt.step(); sched.step()
             seen += len(batch['pids']) * world_size()
+            steps_done += 1
             for k, v in terms.items(): sums[k] = sums.get(k, 0.) + v
             if is_main():
                 ips = seen / (time.time() - t0); bar.set_postfix(loss=f'{total.item():.3f}', img_s=f'{ips:.0f}')
+                if progress and not live and time.time() - last_report >= report_every:
+                    last_report = time.time()
+                    elapsed = last_report - t_run   # includes the validations so far: they are part of what is left
+                    left = elapsed / steps_done * ((cfg.epochs - epoch) * steps + steps - i - 1)
+                    print(progress_line(epoch, cfg.epochs, i + 1, steps, total.item(), ips, elapsed, left), flush=True)
                 if (i + 1) % cfg.log_every == 0 or i + 1 == steps:
                     _log(run_dir, kind='step', epoch=epoch, step=(epoch - 1) * steps + i + 1, lr=sched.get_last_lr()[0],
                          images_per_s=ips, **{f'loss_{k}': v for k, v in terms.items()})
@@ -176,8 +215,12 @@ def train(cfg: Config, data=None, stop_after: int | None = None, progress: bool 
                 best = dict(R1=final['R1'], epoch=epoch, val=val); save_atomic({'model': model.state_dict(), 'epoch': epoch}, run_dir / 'best.pt')
             save_atomic(dict(model=model.state_dict(), optimizer=opt.state_dict(), scheduler=sched.state_dict(),
                              epoch=epoch, best=best), run_dir / 'last.pt')
-            if progress: print(f"epoch {epoch}: " + ' '.join(f'{k} {v / steps:.3f}' for k, v in sums.items())
-                               + f" | val R1 {final['R1']:.2f} (best {best['R1']:.2f} @ {best['epoch']})")
+            if progress:
+                elapsed = time.time() - t_run
+                left = elapsed / steps_done * (cfg.epochs - epoch) * steps
+                print(f"epoch {epoch}: " + ' '.join(f'{k} {v / steps:.3f}' for k, v in sums.items())
+                      + f" | val R1 {final['R1']:.2f} (best {best['R1']:.2f} @ {best['epoch']})"
+                      + f' | {format_duration(elapsed)} elapsed, about {format_duration(left)} left', flush=True)
         barrier()
     else:
         if is_main(): finish(run_dir, model, data, cfg, best, annotations)
@@ -229,8 +272,9 @@ def make_config(preset: str = 'auto', **overrides) -> Config:
     "A Config from a preset ('small', 'paper', or 'auto': small for tiny backbones) and explicit overrides."
     preset = resolve_preset(preset, overrides.get('backbone'))
     base = dict(PRESETS[preset])
-    if preset == 'paper' and 'rerank_k' not in overrides:  # CUMDR's k_test
-        base['rerank_k'] = 64 if overrides.get('dataset') == 'RSTPReid' else 128
+    if 'rerank_k' not in overrides:  # ITM re-ranking depth: CUMDR's k_test (paper), 16 (small); none without an ITM head
+        k = base.get('rerank_k') or (64 if overrides.get('dataset') == 'RSTPReid' else 128)
+        base['rerank_k'] = k if 'itm' in parse_loss_names(overrides.get('loss_names', base.get('loss_names', Config.loss_names))) else 0
     if 'dar_k' not in overrides:                             # DAR's K: 15 on CUHK-PEDES, 31 on ICFG-PEDES / RSTPReid
         base['dar_k'] = 15 if overrides.get('dataset', Config.dataset) == 'CUHK-PEDES' else 31
     return Config(**{**base, **overrides})

@@ -55,14 +55,16 @@ class GaussianHead(nn.Module):
 
 # %% ../nbs/05_uncertainty.ipynb #df20b228
 class CUMHeads(nn.Module):
-    "The image, text and cross-modal Gaussian heads, plus the PCME scalars (pcme_a, pcme_b)."
+    "The image and text Gaussian heads; the cross-modal head (`cross`) and the PCME scalars (`pcme`) where used."
     def __init__(self, dim: int, heads: int = 8, sigma_ratio: float = .5, mlp_ratio: float = 2.,
-                 pcme_a: float = 5., pcme_b: float = 5.):
+                 cross: bool = True, pcme: bool = False, pcme_a: float = 5., pcme_b: float = 5.):
         super().__init__()
         self.image = GaussianHead(dim, heads, sigma_ratio / math.sqrt(dim), mlp_ratio)  # sigma in unit-sphere units
         self.text = GaussianHead(dim, heads, sigma_ratio / math.sqrt(dim), mlp_ratio)
-        self.cross = GaussianHead(dim, heads, sigma_ratio, mlp_ratio)                   # LayerNorm-scale tokens
-        self.pcme_a, self.pcme_b = nn.Parameter(torch.tensor(float(pcme_a))), nn.Parameter(torch.tensor(float(pcme_b)))
+        self.cross = GaussianHead(dim, heads, sigma_ratio, mlp_ratio) if cross else None  # LayerNorm-scale tokens
+        if pcme:
+            self.pcme_a = nn.Parameter(torch.tensor(float(pcme_a)))
+            self.pcme_b = nn.Parameter(torch.tensor(float(pcme_b)))
 
 def eot_index(txt_pad: torch.Tensor) -> torch.Tensor:
     "Index of each caption's end-of-text token: the last position that is not padding."
