@@ -5,6 +5,8 @@
 # %% ../nbs/03_backbone.ipynb #35f8ebd2
 from __future__ import annotations
 
+import hashlib
+import json
 import os
 from pathlib import Path
 
@@ -13,9 +15,13 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+import cumdr
+
 # %% auto #0
-__all__ = ['TINY_CONFIGS', 'register_pretrained', 'resolve_pretrained', 'is_torchscript_archive', 'pretrained_quick_gelu',
-           'resize_pos_embed', 'read_state_dict', 'load_clip_weights', 'Backbone', 'build_backbone']
+__all__ = ['TINY_CONFIGS', 'WEIGHTS_DIR', 'SHIPPED', 'PRETRAINED_ADVICE', 'shipped_weights', 'register_pretrained',
+           'resolve_pretrained', 'is_torchscript_archive', 'pretrained_quick_gelu', 'resize_pos_embed',
+           'read_state_dict', 'load_clip_weights', 'CheckpointError', 'read_checkpoint', 'Backbone', 'build_backbone',
+           'is_known_backbone', 'backbone_patch_size']
 
 # %% ../nbs/03_backbone.ipynb #5201f6cd
 TINY_CONFIGS = {  # small CLIPs for CPU runs and tests (same architecture as ViT-B/16, fewer and narrower layers)
@@ -25,6 +31,25 @@ TINY_CONFIGS = {  # small CLIPs for CPU runs and tests (same architecture as ViT
                         text_cfg=dict(context_length=77, vocab_size=49408, width=192, heads=3, layers=4, mlp_ratio=4.)),
 }
 _LOCAL_TAGS: dict[tuple[str, str], dict] = {}
+WEIGHTS_DIR = Path(cumdr.__file__).resolve().parent / 'weights'   # weights that ship inside the package
+SHIPPED = {('cumdr-tiny', 'synthetic'): 'cumdr-tiny-synthetic'}  # (backbone, tag) -> weights/<name>.safetensors + .json
+
+def shipped_weights(model_name: str, tag: str) -> Path:
+    "The weights file shipped in the package for `pretrained=tag`, checked against the sha256 of its manifest."
+    name = SHIPPED[(model_name, tag)]
+    path, manifest = WEIGHTS_DIR / f'{name}.safetensors', WEIGHTS_DIR / f'{name}.json'
+    remake = 'reinstall cumdr, or make the file again with the command in nbs/reproduce/pretrain.ipynb'
+    if not path.is_file() or not manifest.is_file():
+        raise FileNotFoundError(f'pretrained={tag!r} for {model_name}: the shipped weights {path} (or their manifest '
+                                f'{manifest.name}) are missing: {remake}')
+    want = json.loads(manifest.read_text())['sha256']
+    h = hashlib.sha256()
+    with open(path, 'rb') as f:
+        for block in iter(lambda: f.read(1 << 20), b''): h.update(block)
+    if h.hexdigest() != want:
+        raise ValueError(f'pretrained={tag!r} for {model_name}: {path} has sha256 {h.hexdigest()}, its manifest says '
+                         f'{want}: the file is damaged or was replaced; {remake}')
+    return path
 
 def register_pretrained(model_name: str, tag: str, path: str | Path, quick_gelu: bool | None = None) -> None:
     """Make `pretrained=tag` load the local file `path` for `model_name` (an offline mirror of a hub tag).
@@ -35,6 +60,7 @@ def resolve_pretrained(model_name: str, pretrained: str, cache_dir: str | None =
     "Path of the weights file for `pretrained`: an existing file, a registered tag, or an open_clip tag (downloaded)."
     if os.path.isfile(pretrained): return pretrained
     if (model_name, pretrained) in _LOCAL_TAGS: return _LOCAL_TAGS[(model_name, pretrained)]['path']
+    if (model_name, pretrained) in SHIPPED: return str(shipped_weights(model_name, pretrained))
     cfg = open_clip.get_pretrained_cfg(model_name, pretrained)
     if not cfg:
         raise ValueError(f'pretrained={pretrained!r} is neither a file nor a known tag for {model_name!r}; '
@@ -56,6 +82,7 @@ def pretrained_quick_gelu(model_name: str, pretrained: str | None) -> bool:
     local = _LOCAL_TAGS.get((model_name, pretrained))
     if local is not None and local['quick_gelu'] is not None: return local['quick_gelu']
     if local is None and os.path.isfile(pretrained): return is_torchscript_archive(pretrained)
+    if (model_name, pretrained) in SHIPPED: return False  # cumdr's own pretraining uses GELU
     if model_name not in open_clip.list_models(): return False
     return bool((open_clip.get_pretrained_cfg(model_name, pretrained) or {}).get('quick_gelu', False))
 
@@ -74,13 +101,15 @@ def read_state_dict(path: str | Path) -> dict[str, torch.Tensor]:
     "Weights from a file: safetensors, a (weights-only) torch checkpoint, or an OpenAI TorchScript archive."
     path = str(path)
     if path.endswith('.safetensors'):
+        from safetensors import SafetensorError
         from safetensors.torch import load_file
-        return load_file(path)
-    try: sd = torch.load(path, map_location='cpu', weights_only=True)
-    except RuntimeError as e:  # OpenAI's release files are TorchScript archives, not pickles
-        if 'TorchScript' not in str(e) and 'torch.jit' not in str(e): raise
+        try: return load_file(path)
+        except SafetensorError as e: raise CheckpointError(f'{path} cannot be read as safetensors ({e}). {PRETRAINED_ADVICE}') from None
+    if is_torchscript_archive(path):  # OpenAI's release files are TorchScript archives, not pickles
         sd = torch.jit.load(path, map_location='cpu').state_dict()
-    if isinstance(sd, dict) and 'state_dict' in sd: sd = sd['state_dict']
+    else:
+        sd = read_checkpoint(path, PRETRAINED_ADVICE)
+    if 'state_dict' in sd: sd = sd['state_dict']
     return {k.removeprefix('module.'): v for k, v in sd.items()}
 
 def load_clip_weights(clip: nn.Module, path: str | Path) -> None:
@@ -94,6 +123,42 @@ def load_clip_weights(clip: nn.Module, path: str | Path) -> None:
     except RuntimeError as e: raise ValueError(f'{path}: weights do not fit the model: {e}') from None
     if missing or unexpected:
         raise ValueError(f'{path}: weights do not fit the model: missing {missing[:5]}, unexpected {unexpected[:5]}')
+
+# %% ../nbs/03_backbone.ipynb #885e2bb2
+import pickle
+
+class CheckpointError(ValueError):
+    "A weights or checkpoint file that cannot be read; the message names the file, what is wrong and what to do."
+
+PRETRAINED_ADVICE = ("Pick another file: pretrained takes an open_clip tag (e.g. 'openai'), a .safetensors file, "
+                     "a torch state dict or an OpenAI TorchScript archive.")
+
+def _checkpoint_problem(path: Path, error: Exception) -> str:
+    "What is wrong with a file torch.load refused, in words (torch's own message may advise weights_only=False)."
+    size = path.stat().st_size
+    if size == 0: return 'it is empty (0 bytes): its save or copy was interrupted, or the disk was full'
+    text = str(error)
+    if isinstance(error, pickle.UnpicklingError) and 'GLOBAL ' in text:
+        name = text.split('GLOBAL ', 1)[1].split()[0]
+        return (f'it holds pickled Python objects ({name}), not only tensors: cumdr reads checkpoints weights-only '
+                'and never runs code from a file')
+    if isinstance(error, EOFError) or 'central directory' in text:
+        return f'it ends early ({size:,} bytes): the file is truncated, e.g. by an interrupted copy or a full disk'
+    return f'it is not a torch checkpoint ({size:,} bytes of another kind of file, or a corrupted one)'
+
+def read_checkpoint(path: str | Path, what_to_do: str) -> dict:
+    "`torch.load(path, weights_only=True)`, which must give a dict; errors name the file, the problem and `what_to_do`."
+    path = Path(path)
+    if not path.is_file(): raise FileNotFoundError(f'{path} not found. {what_to_do}')
+    try:
+        obj = torch.load(path, map_location='cpu', weights_only=True)
+    except (MemoryError, PermissionError):
+        raise
+    except Exception as e:  # torch raises EOFError, KeyError, RuntimeError, UnpicklingError, ... for a bad file
+        raise CheckpointError(f'{path} cannot be read: {_checkpoint_problem(path, e)}. {what_to_do}') from None
+    if not isinstance(obj, dict):
+        raise CheckpointError(f'{path} holds a {type(obj).__name__}, not a dict of weights. {what_to_do}')
+    return obj
 
 # %% ../nbs/03_backbone.ipynb #5a265b8a
 class Backbone(nn.Module):
@@ -147,3 +212,13 @@ def build_backbone(model_name: str = 'ViT-B-16', pretrained: str | None = None, 
         raise ValueError(f'{model_name}: cumdr needs an open_clip ViT image tower and the built-in CLIP text tower')
     if weights: load_clip_weights(clip, weights)
     return Backbone(clip)
+
+# %% ../nbs/03_backbone.ipynb #556af380
+def is_known_backbone(model_name: str) -> bool:
+    "True for a tiny cumdr backbone or an open_clip model name."
+    return model_name in TINY_CONFIGS or model_name in open_clip.list_models()
+
+def backbone_patch_size(model_name: str) -> int | None:
+    "The side of the image tower's square patches (image sides must be multiples of it); None for a non-ViT tower."
+    if model_name in TINY_CONFIGS: return TINY_CONFIGS[model_name]['vision_cfg']['patch_size']
+    return ((open_clip.get_model_config(model_name) or {}).get('vision_cfg') or {}).get('patch_size')

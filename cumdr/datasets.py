@@ -5,8 +5,11 @@
 # %% ../nbs/01_datasets.ipynb #b446a14c
 from __future__ import annotations
 
+import itertools
 import json
 import os
+import warnings
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -15,11 +18,12 @@ import torch
 from PIL import Image, UnidentifiedImageError
 from torch.utils.data import DataLoader, Dataset
 from torchvision import transforms as T
+from tqdm import tqdm
 
 # %% auto #0
 __all__ = ['DATASETS', 'CLIP_MEAN', 'CLIP_STD', 'SOT_TOKEN', 'EOT_TOKEN', 'PAD_TOKEN', 'MASK_TOKEN', 'IGNORE_INDEX',
-           'PedesFormatError', 'TrainSample', 'RetrievalSplit', 'PedesData', 'read_image', 'load_pedes',
-           'build_transform', 'get_tokenizer', 'mlm_mask', 'TrainDataset', 'ImageDataset', 'train_loader',
+           'PedesFormatError', 'TrainSample', 'RetrievalSplit', 'PedesData', 'read_image', 'find_unreadable_images',
+           'load_pedes', 'build_transform', 'get_tokenizer', 'mlm_mask', 'TrainDataset', 'ImageDataset', 'train_loader',
            'gallery_loader']
 
 # %% ../nbs/01_datasets.ipynb #2597a71b
@@ -92,13 +96,61 @@ def _read_entries(path: Path, name: str) -> list[dict]:
             if f not in e: raise PedesFormatError(f'{where}: missing field "{f}" (fields present: {sorted(e)})')
         where += f' ({e[key]})'
         if not isinstance(e[key], str) or not e[key]: raise PedesFormatError(f'{where}: field "{key}" must be a non-empty string')
+        leaves = _leaves_image_folder(e[key])
+        if leaves:
+            raise PedesFormatError(f'{where}: field "{key}" {leaves}, which reads outside the dataset\'s image folder: '
+                                   f'write it relative to {path.parent / "imgs"}')
         if e['split'] not in splits: raise PedesFormatError(f'{where}: field "split" is {e["split"]!r}; {name} has splits {list(splits)}')
         caps = e['captions']
         if not isinstance(caps, list) or not caps or not all(isinstance(c, str) and c.strip() for c in caps):
             raise PedesFormatError(f'{where}: field "captions" must be a non-empty list of non-empty strings, got {caps!r:.80}')
-        try: e['id'] = int(e['id'])
-        except (TypeError, ValueError): raise PedesFormatError(f'{where}: field "id" must be an integer, got {e["id"]!r}') from None
+        if type(e['id']) is not int:  # bool is an int subclass: true would become person 1
+            raise PedesFormatError(f'{where}: field "id" must be an integer, got {e["id"]!r} ({type(e["id"]).__name__}): '
+                                   'an identity is never rounded or converted (5.9 is not person 5, true not person 1); '
+                                   'fix the entry')
     return entries
+
+def _leaves_image_folder(image_path: str) -> str | None:
+    "How an annotation's image path would leave `imgs/` (absolute, a drive letter, a '..'), or None if it stays inside."
+    parts = image_path.replace('\\', '/').split('/')
+    if image_path.startswith(('/', '\\')) or (len(image_path) > 1 and image_path[1] == ':'): return 'is an absolute path'
+    if '..' in parts: return "goes up with '..'"
+    return None
+
+def _listing(lines: list[str], limit: int = 20) -> str:
+    "Indented lines, one per problem, the first `limit` of them and a count of the rest."
+    shown = ''.join(f'\n  {line}' for line in lines[:limit])
+    return shown + (f'\n  ... and {len(lines) - limit} more' if len(lines) > limit else '')
+
+def _check_splits(by_split: dict[str, list[dict]], ann: Path, key: str) -> None:
+    """Refuse an image listed in two splits or under two ids, and an identity in two splits; warn, with a count, about
+    an image listed twice in one split under one id."""
+    first_entry, repeated = {}, []
+    for split, entries in by_split.items():
+        for e in entries:
+            image = e[key]
+            if image not in first_entry:
+                first_entry[image] = (split, e['id'])
+                continue
+            first_split, first_id = first_entry[image]
+            if first_split != split:
+                raise PedesFormatError(f'{ann}: image {image!r} is listed in split "{first_split}" and in split "{split}": '
+                                       'an image in two splits leaks between training and evaluation; keep one entry')
+            if first_id != e['id']:
+                raise PedesFormatError(f'{ann}: image {image!r} is listed under id {first_id} and under id {e["id"]} '
+                                       '(one image shows one person): fix the ids')
+            repeated.append(image)
+    if repeated:
+        warnings.warn(f'{ann}: {len(repeated)} entries repeat an image already listed in the same split under the same id '
+                      f'(e.g. {repeated[:3]}); each copy counts as an image of its own (double weight in training, an extra '
+                      'gallery item in evaluation): merge the entries to silence this warning', stacklevel=3)
+    ids = {split: {e['id'] for e in entries} for split, entries in by_split.items()}
+    for a, b in itertools.combinations(by_split, 2):
+        shared = sorted(ids[a] & ids[b])
+        if shared:
+            raise PedesFormatError(f'{ann}: {len(shared)} identities are in both split "{a}" and split "{b}", e.g. ids '
+                                   f'{shared[:5]}: the benchmarks\' splits share no person (people seen in training would be '
+                                   'scored as unseen); check the entries\' "split" and "id" fields')
 
 # %% ../nbs/01_datasets.ipynb #c63cd6c7
 def read_image(path: str | Path) -> Image.Image:
@@ -108,13 +160,26 @@ def read_image(path: str | Path) -> Image.Image:
     except FileNotFoundError: raise FileNotFoundError(f'image file not found: {path}') from None
     except (UnidentifiedImageError, OSError, SyntaxError) as e: raise PedesFormatError(f'corrupt image file {path}: {e}') from None
 
+def find_unreadable_images(paths: list[str], progress: bool = False, desc: str = 'checking images') -> dict[str, str]:
+    """{path: what is wrong} for every image of `paths` that is missing or does not decode the way `read_image` reads
+    it. A few threads decode (Pillow's decoders release the GIL); `progress` shows a bar."""
+    def problem(path):
+        try:
+            read_image(path)
+        except (FileNotFoundError, PedesFormatError) as e:
+            return str(e)
+        return None
+    with ThreadPoolExecutor(min(8, os.cpu_count() or 1)) as pool:
+        found = list(tqdm(pool.map(problem, paths), total=len(paths), desc=desc, disable=not progress, mininterval=1))
+    return {path: why for path, why in zip(paths, found) if why is not None}
+
 def _check_images(paths: list[str], ann: Path, decode: bool) -> None:
     missing = [p for p in paths if not os.path.isfile(p)]
     if missing:
-        raise FileNotFoundError(f'{ann}: {len(missing)} of {len(paths)} image files are missing, e.g. '
-                                + ', '.join(missing[:5]))
+        raise FileNotFoundError(f'{ann}: {len(missing)} of {len(paths)} image files are missing:' + _listing(missing))
     if decode:
-        for p in paths: read_image(p)
+        bad = find_unreadable_images(paths)
+        if bad: raise PedesFormatError(f'{ann}: {len(bad)} of {len(paths)} images do not decode:' + _listing(list(bad.values())))
 
 # %% ../nbs/01_datasets.ipynb #3946c172
 def _retrieval_split(entries: list[dict], img_dir: Path, key: str) -> RetrievalSplit:
@@ -144,6 +209,7 @@ def load_pedes(name: str, root: str | Path, check_images: bool = False, val_frac
         by_split['train'] = [e for e in by_split['train'] if e['id'] not in held]
     for s, es in by_split.items():
         if not es: raise PedesFormatError(f'{ann}: split "{s}" has no entries')
+    _check_splits(by_split, ann, key)
     pid_map = {p: i for i, p in enumerate(sorted({e['id'] for e in by_split['train']}))}
     train = [TrainSample(pid_map[e['id']], i, str(img_dir / e[key]), e[key], c)
              for i, e in enumerate(by_split['train']) for c in e['captions']]

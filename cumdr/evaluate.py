@@ -14,7 +14,7 @@ from pathlib import Path
 import torch
 import torch.nn.functional as F
 
-from .backbone import pretrained_quick_gelu
+from .backbone import CheckpointError, pretrained_quick_gelu, read_checkpoint
 from .datasets import RetrievalSplit, gallery_loader, get_tokenizer
 from .diffusion import DiffusionRefine
 from .matching import ComplementaryFusion
@@ -148,17 +148,30 @@ def metrics_table(res: dict[str, dict[str, float]]) -> str:
 # %% ../nbs/10_evaluate.ipynb #62b7471c
 def load_model(run_dir: str | Path, device: str | None = None, checkpoint: str = 'best.pt') -> tuple[CUMDR, Config]:
     "The model of a run directory, from its config and a weights-only checkpoint."
-    run_dir = Path(run_dir); cfg = Config.load(run_dir / 'config.yaml')
+    run_dir = Path(run_dir)
+    train_it = f'train it with cumdr-train {run_dir / "config.yaml"}'
+    if not run_dir.is_dir():
+        raise FileNotFoundError(f'{run_dir} is not a directory: expected a cumdr run directory (the output_dir of a run)')
+    if not (run_dir / 'config.yaml').is_file():
+        raise FileNotFoundError(f'{run_dir} is not a cumdr run directory: it has no config.yaml (a run writes config.yaml '
+                                'when it starts, best.pt after its first epoch and metrics.json at its end)')
+    cfg = Config.load(run_dir / 'config.yaml')
     if device: cfg.device = device
     if cfg.num_classes is None: raise ValueError(f'{run_dir}/config.yaml has no num_classes: was the run started?')
     ck = run_dir / checkpoint
-    if not ck.exists(): raise FileNotFoundError(f'{ck} not found')
+    if not ck.exists(): raise FileNotFoundError(f'{ck} not found: the run has not finished an epoch yet; {train_it}')
+    advice = (f'Restart the run (cumdr-train {run_dir / "config.yaml"}): it rewrites best.pt from last.pt; if last.pt '
+              'cannot be read either, retrain it.')
     # the checkpoint holds every weight; the activation is the run's (QuickGELU for OpenAI weights), recorded in its
     # config -- or, for a config written before that was recorded, the one `pretrained` implies
     quick_gelu = pretrained_quick_gelu(cfg.backbone, cfg.pretrained) if cfg.quick_gelu is None else cfg.quick_gelu
     model = CUMDR(dataclasses.replace(cfg, pretrained=None, quick_gelu=quick_gelu), cfg.num_classes)
-    state = torch.load(ck, map_location='cpu', weights_only=True)
-    model.load_state_dict(state['model'] if 'model' in state else state)
+    state = read_checkpoint(ck, advice)
+    try:
+        model.load_state_dict(state['model'] if 'model' in state else state)
+    except RuntimeError as e:
+        raise CheckpointError(f'{ck} does not fit the model {run_dir / "config.yaml"} describes '
+                              f'({str(e).splitlines()[0]}). {advice}') from None
     return model.to(cfg.device).eval(), cfg
 
 def evaluate_run(run_dir: str | Path, split: str = 'test', device: str | None = None, data=None, **overrides) -> dict:
@@ -174,5 +187,9 @@ def main(argv=None):
     p.add_argument('run_dir'); p.add_argument('--split', default='test', choices=['val', 'test'])
     p.add_argument('--device', default=None)
     a = p.parse_args(argv)
-    t = time.time(); res = evaluate_run(a.run_dir, a.split, a.device)
+    t = time.time()
+    try:
+        res = evaluate_run(a.run_dir, a.split, a.device)
+    except (FileNotFoundError, CheckpointError) as e:  # a folder that is not a run, a missing or broken checkpoint
+        raise SystemExit(f'cumdr-eval: {e}') from None
     print(metrics_table(res)); print(f'({a.split}, {time.time() - t:.1f} s)')

@@ -14,7 +14,7 @@ from torch import nn
 
 # %% auto #0
 __all__ = ['LOSSES', 'identity_targets', 'sdm_loss', 'itc_loss', 'id_loss', 'CrossModalEncoder', 'MLMHead', 'mlm_loss',
-           'hard_negatives', 'itm_loss', 'LossSpec', 'itm_pairs', 'parse_loss_names']
+           'hard_negatives', 'eot_index', 'summary_token', 'itm_loss', 'LossSpec', 'itm_pairs', 'parse_loss_names']
 
 # %% ../nbs/04_losses.ipynb #41c53193
 def identity_targets(pids_a: torch.Tensor, pids_b: torch.Tensor) -> torch.Tensor:
@@ -89,6 +89,14 @@ def hard_negatives(sim: torch.Tensor, pids_rows: torch.Tensor, pids_cols: torch.
         idx[ok] = torch.multinomial(probs, 1, generator=generator).squeeze(1)
     return idx
 
+def eot_index(txt_pad: torch.Tensor) -> torch.Tensor:
+    "Index of each caption's end-of-text token: the last position that is not padding."
+    return (~txt_pad).sum(1) - 1
+
+def summary_token(h: torch.Tensor, txt_pad: torch.Tensor) -> torch.Tensor:
+    "h (B, L, ...) at each caption's end-of-text token -> (B, ...): the position that has read the whole caption."
+    return h[torch.arange(len(h), device=h.device), eot_index(txt_pad)]
+
 def itm_loss(pos_logits: torch.Tensor, neg_logits: torch.Tensor) -> torch.Tensor:
     "CE of the 2-way ITM head: label 1 for matched pairs, 0 for the hard negatives."
     logits = torch.cat([pos_logits, neg_logits]).float()
@@ -132,7 +140,7 @@ def _itm(model, out, gather=_no_gather):
     (tp, vp), (tn, vn) = itm_pairs(out, model.tau)
     t, v = torch.cat([tp, tn]), torch.cat([vp, vn])
     h = model.cross(out['txt_tokens'][t], out['img_tokens'][v], out['txt_pad'][t])
-    logits = model.itm_head(h[:, 0])
+    logits = model.itm_head(summary_token(h, out['txt_pad'][t]))
     return itm_loss(logits[:len(tp)], logits[len(tp):])
 
 LOSSES: dict[str, LossSpec] = {

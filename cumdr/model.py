@@ -6,6 +6,10 @@
 from __future__ import annotations
 
 import dataclasses
+import math
+import os
+import types
+import typing
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -13,15 +17,15 @@ import torch
 import yaml
 from torch import nn
 
-from .backbone import build_backbone
-from .datasets import PAD_TOKEN
-from .losses import LOSSES, CrossModalEncoder, MLMHead, parse_loss_names
+from .backbone import TINY_CONFIGS, backbone_patch_size, build_backbone, is_known_backbone
+from .datasets import DATASETS, PAD_TOKEN
+from .losses import LOSSES, CrossModalEncoder, MLMHead, parse_loss_names, summary_token
 from .uncertainty import CUM_EXTRA_LOSSES, CUM_LOSS_SWAP, CUMHeads, eot_index, gaussian_features  # registers CUM's losses
 from .diffusion import CandidateDenoiser, GaussianDiffusion                                        # registers 'dar'
 import cumdr.matching                                                                                   # registers 'ucm', 'ann'
 
 # %% auto #0
-__all__ = ['Config', 'component_losses', 'text_padding', 'CUMDR']
+__all__ = ['RESULT_NEUTRAL_FIELDS', 'Config', 'config_differences', 'component_losses', 'text_padding', 'CUMDR']
 
 # %% ../nbs/08_model.ipynb #4bc0e25a
 @dataclass
@@ -32,6 +36,7 @@ class Config:
     synthetic_ids: int = 300
     synthetic_seed: int = 0
     num_workers: int = 0
+    check_images: bool = True              # decode every image of every split before the first step (cumdr.train)
     # model
     backbone: str = 'ViT-B-16'
     pretrained: str | None = None          # open_clip tag ('openai') or weights file
@@ -85,6 +90,7 @@ class Config:
     num_classes: int | None = None         # filled in from the data
 
     def __post_init__(self):
+        self.check_values()
         for name, ok in (('rucm_protocol', ('gallery', 'oracle')), ('rucm_weighting', ('uncertainty', 'fixed')),
                          ('cum_variant', ('faithful', 'pcme'))):
             if getattr(self, name) not in ok: raise ValueError(f'Config.{name}={getattr(self, name)!r}; expected one of {ok}')
@@ -108,22 +114,144 @@ class Config:
                 raise ValueError(f'Config.{", ".join(asked)} configures {comp.upper()}, which is off: '
                                  f'switch it on ({comp}=True, or components with {comp}) or leave the field at its default')
 
+    def check_values(self):
+        "Refuse a value of the wrong type or out of range, naming the field, the value and what is allowed."
+        for f in dataclasses.fields(self):
+            value, hint = getattr(self, f.name), _FIELD_TYPES[f.name]
+            if isinstance(value, str) and _accepts(hint, float):  # YAML 1.1 reads 1e-5 as a string
+                try:
+                    value = float(value)
+                except ValueError:
+                    pass
+                else:
+                    setattr(self, f.name, value)
+            if f.name == 'image_size': continue  # checked below, with the backbone's patch size
+            if not _is_a(value, hint):
+                raise ValueError(f'Config.{f.name}={value!r} (type {type(value).__name__}): expected {_type_words(hint)}')
+            if isinstance(value, float) and not math.isfinite(value):
+                raise ValueError(f'Config.{f.name}={value!r}: expected a finite number')
+        if self.dataset not in DATASETS: raise ValueError(f'Config.dataset={self.dataset!r}: expected one of {list(DATASETS)}')
+        if not is_known_backbone(self.backbone):
+            raise ValueError(f'Config.backbone={self.backbone!r}: unknown; expected one of {list(TINY_CONFIGS)} or an '
+                             'open_clip model name such as ViT-B-16 (open_clip.list_models())')
+        self.image_size = _checked_image_size(self.image_size, self.backbone)
+        for name, (low, high) in _RANGES.items():
+            value = getattr(self, name)
+            if value is not None and not (low <= value and (high is None or value <= high)):
+                allowed = f'between {low} and {high}' if high is not None else f'at least {low}'
+                raise ValueError(f'Config.{name}={value!r}: expected {allowed}{_RANGE_NOTES.get(name, "")}')
+        for name in _POSITIVE:
+            value = getattr(self, name)
+            if value is not None and value <= 0: raise ValueError(f'Config.{name}={value!r}: expected a number above 0')
+        bad_weights = {k: v for k, v in self.loss_weights.items() if not isinstance(k, str) or not _is_a(v, float) or v < 0}
+        if bad_weights: raise ValueError(f'Config.loss_weights has {bad_weights}: expected loss name -> number >= 0')
+        if self.dar_steps > self.dar_T:
+            raise ValueError(f'Config.dar_steps={self.dar_steps}: expected at most dar_T={self.dar_T} (DDIM skips steps)')
+        if not self.output_dir: raise ValueError("Config.output_dir='': expected the run directory's path")
+        try:
+            torch.device(self.device)
+        except RuntimeError:
+            raise ValueError(f"Config.device={self.device!r}: expected a torch device such as 'cpu', 'cuda' or 'cuda:1'") from None
+
     @property
     def components(self) -> str:
         "The ablation row, e.g. 'cum+dar' ('none' for the baseline)."
         return '+'.join(c for c in ('cum', 'rucm', 'dar') if getattr(self, c)) or 'none'
 
     def save(self, path):
-        d = dataclasses.asdict(self); d['image_size'] = list(self.image_size)
-        Path(path).write_text(yaml.safe_dump(d, sort_keys=False))
+        "Write the config as YAML, atomically (a temporary file of this process, then a rename)."
+        d = dataclasses.asdict(self)
+        d['image_size'] = list(self.image_size)
+        path = Path(path)
+        tmp = path.with_name(f'{path.name}.tmp.{os.getpid()}')
+        tmp.write_text(yaml.safe_dump(d, sort_keys=False))
+        os.replace(tmp, path)
 
     @classmethod
     def load(cls, path) -> 'Config':
-        d = yaml.safe_load(Path(path).read_text()) or {}
+        try:
+            d = yaml.safe_load(Path(path).read_text()) or {}
+        except yaml.YAMLError as e:
+            raise ValueError(f'{path}: not valid YAML ({e})') from None
+        if not isinstance(d, dict): raise ValueError(f'{path}: expected a YAML mapping of Config fields, got a {type(d).__name__}')
         unknown = set(d) - {f.name for f in dataclasses.fields(cls)}
         if unknown: raise ValueError(f'{path}: unknown config keys {sorted(unknown)}')
-        if 'image_size' in d: d['image_size'] = tuple(d['image_size'])
-        return cls(**d)
+        try:
+            return cls(**d)
+        except ValueError as e:
+            raise ValueError(f'{path}: {e}') from None
+
+# %% ../nbs/08_model.ipynb #b5f35257
+_FIELD_TYPES = typing.get_type_hints(Config)
+_RANGES = {  # field: (lowest, highest or None), both allowed
+    'synthetic_ids': (1, None), 'num_workers': (0, None), 'cross_heads': (1, None), 'cross_layers': (0, None),
+    'tau_epochs': (1, None), 'epochs': (0, None), 'batch_size': (1, None), 'lr': (0, None), 'lr_factor': (0, None),
+    'weight_decay': (0, None), 'warmup_epochs': (0, None), 'warmup_factor': (0, 1), 'rerank_k': (0, None),
+    'eval_batch_size': (1, None), 'cum_samples': (1, None), 'rucm_A': (0, 1), 'dar_k': (1, None), 'dar_steps': (1, None),
+    'dar_alpha': (0, None), 'dar_T': (1, None), 'log_every': (1, None), 'num_classes': (1, None),
+}
+_RANGE_NOTES = {'epochs': ' (0 evaluates the initial weights without training: zero-shot)',
+                'rucm_A': ' (the curriculum weights 1 +- A must stay non-negative)'}
+_POSITIVE = ('tau', 'tau_start', 'cum_tau', 'cum_sigma0', 'dar_temp')  # temperatures and scales: above 0
+
+def _accepts(hint, kind) -> bool:
+    "Whether the annotation `hint` (e.g. `float | None`) includes `kind`."
+    return hint is kind or kind in typing.get_args(hint)
+
+def _is_a(value, hint) -> bool:
+    "Whether `value` fits the annotation `hint`: a bool is not an int, an int is a float, None fits `X | None`."
+    if isinstance(hint, types.UnionType) or typing.get_origin(hint) is typing.Union:
+        return any(_is_a(value, h) for h in typing.get_args(hint))
+    if hint is type(None): return value is None
+    if hint in (int, float) and isinstance(value, bool): return False
+    if hint is float: return isinstance(value, (int, float))
+    return isinstance(value, hint)
+
+def _type_words(hint) -> str:
+    "An annotation in words: `int | None` -> 'an integer or null'."
+    words = {int: 'an integer', float: 'a number', bool: 'true or false', str: 'a string', dict: 'a mapping',
+             type(None): 'null'}
+    return ' or '.join(words.get(h, h.__name__) for h in (typing.get_args(hint) or (hint,)))
+
+def _checked_image_size(value, backbone: str) -> tuple[int, int]:
+    "(height, width) from a pair or its YAML/JSON text ('[64, 32]'), positive multiples of the backbone's patch size."
+    where = f'Config.image_size={value!r}'
+    if isinstance(value, str):
+        try:
+            value = yaml.safe_load(value)
+        except yaml.YAMLError:
+            raise ValueError(f'{where}: expected [height, width], e.g. [384, 128]') from None
+    pair = isinstance(value, (list, tuple)) and len(value) == 2 and all(type(v) is int for v in value)
+    if not pair: raise ValueError(f'{where}: expected [height, width], two integers, e.g. [384, 128]')
+    height, width = value
+    if height <= 0 or width <= 0: raise ValueError(f'{where}: height and width must be positive')
+    patch = backbone_patch_size(backbone)
+    if patch and (height % patch or width % patch):
+        suggestion = [max(patch, round(side / patch) * patch) for side in (height, width)]
+        if height < patch or width < patch:
+            covered = f'is smaller than one {patch}x{patch} patch'
+        else:
+            covered = (f'would be cut to a {height // patch}x{width // patch} grid of patches covering '
+                       f'{height // patch * patch}x{width // patch * patch} pixels, the rest silently dropped')
+        raise ValueError(f'{where}: height and width must be multiples of the patch size {patch} of {backbone} (the image '
+                         f'{covered}): use e.g. {suggestion}')
+    return (height, width)
+
+RESULT_NEUTRAL_FIELDS = ('device', 'num_workers', 'eval_batch_size', 'log_every', 'output_dir', 'resume', 'check_images')
+
+def _field_values(config: Config | dict) -> dict:
+    "Every field of a Config, or of a config as saved (a dict, in which fields an older cumdr lacked take defaults)."
+    if isinstance(config, Config): config = dataclasses.asdict(config)
+    defaults = {f.name: f.default_factory() if f.default_factory is not dataclasses.MISSING else f.default
+                for f in dataclasses.fields(Config)}
+    values = {**defaults, **config}
+    return {**values, 'image_size': list(values['image_size'])}  # a tuple in a Config, a list in YAML
+
+def config_differences(recorded: Config | dict, requested: Config | dict) -> dict[str, tuple]:
+    "{field: (recorded value, requested value)} of every field that differs, except `RESULT_NEUTRAL_FIELDS`."
+    old, new = _field_values(recorded), _field_values(requested)
+    return {name: (old.get(name), new.get(name)) for name in dict.fromkeys([*old, *new])
+            if name not in RESULT_NEUTRAL_FIELDS and old.get(name) != new.get(name)}
 
 # %% ../nbs/08_model.ipynb #8d6f14ee
 def component_losses(cfg: Config) -> list[str]:
@@ -198,5 +326,5 @@ class CUMDR(nn.Module):
         txt_tokens, txt_pad = txt_tokens[:, :n], txt_pad[:, :n]
         h = self.cross(txt_tokens, img_tokens, txt_pad)
         if self.cfg.cum and self.cum.cross is not None: h = self.cum.cross(h, txt_pad)[0]  # the cross Gaussian's mean
-        lg = self.itm_head(h[:, 0]).float()
+        lg = self.itm_head(summary_token(h, txt_pad)).float()   # the end-of-text token (see 04_losses)
         return lg[:, 1] - lg[:, 0]

@@ -16,8 +16,8 @@ import numpy as np
 from PIL import Image, ImageDraw
 
 # %% auto #0
-__all__ = ['COLOURS', 'HAIR_COLOURS', 'CONFUSABLE', 'ATTRIBUTES', 'ATTRIBUTE_NAMES', 'VIEWS', 'IMAGE_SIZE', 'GROUPS', 'FORMATS',
-           'sample_identity', 'visible_attributes', 'render_person', 'write_caption', 'describe', 'generate',
+__all__ = ['COLOURS', 'HAIR_COLOURS', 'CONFUSABLE', 'ATTRIBUTES', 'ATTRIBUTE_NAMES', 'VIEWS', 'OCCLUDERS', 'IMAGE_SIZE', 'GROUPS',
+           'FORMATS', 'sample_identity', 'visible_attributes', 'render_person', 'write_caption', 'describe', 'generate',
            'encode_claims', 'count_consistent', 'load_meta', 'caption_claims', 'identity_attributes',
            'caption_ambiguity', 'summarize', 'main']
 
@@ -76,27 +76,67 @@ def sample_identity(rng: np.random.Generator) -> dict:
     a['hat_colour'] = _pick(rng, ATTRIBUTES['hat_colour']) if a['hat'] != 'none' else 'n/a'
     a['bag_colour'] = _pick(rng, ATTRIBUTES['bag_colour']) if a['bag'] != 'none' else 'n/a'
     look = dict(shade=rng.normal(0, 14, size=(6, 3)).round(1).tolist(),  # per-part colour jitter
-                skin=float(rng.uniform(.35, 1.0)), build=float(rng.uniform(.85, 1.15)),
+                skin=float(rng.uniform(.35, 1.0)), build=float(rng.uniform(.92, 1.08)),  # girth; never hides the silhouette
                 accent=list(COLOURS.values())[rng.integers(len(COLOURS))],  # stripe / logo colour
                 inner=('white', 'black', 'grey')[rng.integers(3)])          # what shows under a jacket
     return dict(attributes={k: a[k] for k in ATTRIBUTE_NAMES}, look=look)
 
 # %% ../nbs/00_synthetic.ipynb #fd79162b
-def visible_attributes(attrs: dict, view: str) -> dict:
-    "The attributes (name -> value) an annotator can see in an image of `attrs` taken from `view`."
+OCCLUDERS = {'feet': .075, 'pole': .075}  # occluder -> probability per image; otherwise nothing is in the way
+
+def visible_attributes(attrs: dict, view: str, occlusion: str | None = None) -> dict:
+    "The attributes (name -> value) an annotator can see in an image of `attrs` taken from `view` behind `occlusion`."
     vis = dict(attrs)
-    if attrs['hat'] != 'none' and attrs['hair_length'] == 'short': vis.pop('hair_colour')  # hat hides it
-    if attrs['upper_pattern'] == 'logo' and view != 'front': vis['upper_pattern'] = 'plain'  # logo is on the chest
-    if attrs['bag'] == 'backpack' and view == 'front': vis.pop('bag_colour')  # only the straps show
-    if attrs['hat'] == 'none': vis.pop('hat_colour')
-    if attrs['bag'] == 'none': vis.pop('bag_colour')
+    front = view == 'front'
+    if attrs['hat'] == 'none':
+        vis.pop('hat_colour')  # nothing to see: no hat, no hat colour
+    if attrs['bag'] == 'none':
+        vis.pop('bag_colour')
+    if attrs['hat'] != 'none' and attrs['hair_length'] == 'short' and front:
+        vis.pop('hair_colour')  # the hat covers it; from behind or the side the hair below the hat shows
+    if attrs['upper_pattern'] == 'logo' and not front:
+        vis['upper_pattern'] = 'plain'  # the logo is on the chest
+    if attrs['upper_type'] in ('shirt', 'jacket') and not front:
+        vis.pop('upper_type')  # collar and open front are at the front: from elsewhere, a long-sleeved top
+    if attrs['bag'] == 'backpack' and front:
+        vis.pop('bag_colour')  # only the straps show
+    if attrs['upper_type'] == 'coat' and attrs['lower_type'] != 'trousers':
+        vis.pop('lower_type')  # the coat covers the skirt or shorts: bare legs below it
+        vis.pop('lower_colour')
+    if occlusion == 'feet':
+        vis.pop('shoes_colour')
     return vis
 
 # %% ../nbs/00_synthetic.ipynb #5f5471e7
-IMAGE_SIZE = (128, 64)  # (height, width) written to disk, like the typical ReID crop
+IMAGE_SIZE = (192, 64)  # (height, width) written to disk: the real crops' 3:1, as the 384x128 model input
 _S = 2                  # supersampling factor
 
+#: torso half-widths (head units) seen from the front, at the shoulders, the waist and the hips
+_TORSO = {'man': dict(shoulder=.9, waist=.74, hip=.64),     # a wedge: broad shoulders, narrow hips
+          'woman': dict(shoulder=.62, waist=.48, hip=.84)}  # an hourglass: narrow shoulders and waist, wide hips
+#: side view: (front, back) depth from the centre line at the chest, the waist and the hips
+_PROFILE = {'man': dict(chest=(.54, .46), waist=(.52, .44), hip=(.46, .44)),   # straight and deep
+            'woman': dict(chest=(.74, .3), waist=(.3, .26), hip=(.36, .72))}    # bust, narrow waist, hips
+_LEVELS = dict(shoulder=1.15, chest=2.0, waist=2.9, hip=3.95)  # heights (head units below the crown)
+_COAT_HEM = 5.6                                                   # a coat reaches the knees
+
 def _jit(rgb, d): return tuple(int(np.clip(c + e, 0, 255)) for c, e in zip(rgb, d))
+
+def _tone(rng, lo: int, hi: int, tint: int) -> tuple:
+    "A greyish colour: a grey level in [lo, hi) with a faint per-channel tint, as most of a street scene."
+    grey = rng.integers(lo, hi)
+    return tuple(int(v) for v in np.clip(grey + rng.integers(-tint, tint + 1, 3), 0, 255))
+
+def _street(rng, W: int, H: int) -> Image.Image:
+    "Background: a two-tone street (wall and pavement) with clutter boxes, greyish so clothing colours stand out."
+    img = Image.new('RGB', (W, H), _tone(rng, 80, 190, 18))
+    d = ImageDraw.Draw(img)
+    horizon = int(H * rng.uniform(.45, .75))
+    d.rectangle([0, horizon, W, H], fill=_tone(rng, 60, 150, 12))
+    for _ in range(rng.integers(2, 7)):
+        x, y = rng.integers(-20, W), rng.integers(0, horizon)
+        d.rectangle([x, y, x + rng.integers(8, 60), y + rng.integers(8, 120)], fill=_tone(rng, 40, 220, 40))
+    return img
 
 def _stripes(draw, box, colour, step, vertical=False, width=1):
     x0, y0, x1, y1 = box
@@ -105,114 +145,194 @@ def _stripes(draw, box, colour, step, vertical=False, width=1):
     else:
         for y in np.arange(y0, y1, step): draw.line([(x0, y), (x1, y)], fill=colour, width=width)
 
-def render_person(attrs: dict, look: dict, view: str, rng: np.random.Generator) -> Image.Image:
-    "Draw one image of a person with `attrs`/`look` seen from `view`; nuisances come from `rng`."
-    H, W = IMAGE_SIZE[0] * _S, IMAGE_SIZE[1] * _S
-    sh = look['shade']
-    col = lambda name, i: _jit(COLOURS[name], sh[i])
-    # --- background: two-tone street, clutter boxes and poles
-    # street scenes are mostly greyish: a grey level with a faint tint, so clothing colours stand out as in CCTV crops
-    tone = lambda lo, hi, tint: tuple(int(v) for v in np.clip(rng.integers(lo, hi) + rng.integers(-tint, tint + 1, 3), 0, 255))
-    img = Image.new('RGB', (W, H), tone(80, 190, 18)); d = ImageDraw.Draw(img)
-    horizon = int(H * rng.uniform(.45, .75)); d.rectangle([0, horizon, W, H], fill=tone(60, 150, 12))
-    for _ in range(rng.integers(2, 7)):
-        x, y = rng.integers(-20, W), rng.integers(0, horizon)
-        d.rectangle([x, y, x + rng.integers(8, 60), y + rng.integers(8, 80)], fill=tone(40, 220, 40))
-    # --- body geometry, in head units
-    scale = rng.uniform(.78, .98); h = H * scale; u = h / 8
-    y0 = H * rng.uniform(.98, 1.0) - h; cx = W / 2 + rng.uniform(-.1, .1) * W
-    y = lambda k: y0 + k * u
-    side = view == 'side'; face_right = rng.random() < .5
-    build = look['build'] * (1.08 if attrs['gender'] == 'man' else .95)
-    sw = (1.0 if side else 1.9) * u * build; hw = (1.0 if side else 1.5 * (1.08 if attrs['gender'] == 'woman' else 1)) * u * build
-    skin = _jit((int(120 + 110 * look['skin']), int(90 + 100 * look['skin']), int(70 + 90 * look['skin'])), (0, 0, 0))
-    upper = col(attrs['upper_colour'], 0); lower = col(attrs['lower_colour'], 1)
-    shoes = col(attrs['shoes_colour'], 2); hair = _jit(HAIR_COLOURS[attrs['hair_colour']], sh[3])
-    long_hair = attrs['hair_length'] == 'long'
-    # long hair falls behind the shoulders: drawn before the torso
-    if long_hair and view != 'front':
-        d.rectangle([cx - .5 * u, y(.5), cx + .5 * u, y(2.7 if view == 'back' else 2.2)], fill=hair)
-    if attrs['bag'] == 'backpack' and side:  # sticks out behind the back
-        bx = cx - (1.2 * u if face_right else -.4 * u)
-        d.rectangle([bx, y(1.4), bx + .8 * u, y(3.6)], fill=col(attrs['bag_colour'], 4))
-    # --- legs and shoes (pose: stance / stride)
-    stride = rng.uniform(.0, .5) * u
-    legs = [cx - .38 * u - stride / 3, cx + .38 * u + stride / 3] if not side else [cx - stride, cx + stride]
-    lt = attrs['lower_type']
-    for lx in legs:
-        d.rectangle([lx - .3 * u, y(3.9), lx + .3 * u, y(7.6)], fill=lower if lt == 'trousers' else skin)
-        if lt == 'shorts': d.rectangle([lx - .32 * u, y(3.9), lx + .32 * u, y(5.5)], fill=lower)
-        fw = .75 * u if side else .4 * u; fo = (.25 * u if face_right else -.25 * u) if side else 0
-        d.ellipse([lx - fw + fo, y(7.55), lx + fw + fo, y(8.0)], fill=shoes)
-    if lt == 'skirt':
-        d.polygon([(cx - hw / 2, y(3.7)), (cx + hw / 2, y(3.7)), (cx + hw * .85, y(5.6)), (cx - hw * .85, y(5.6))], fill=lower)
-    # --- arms (sleeves) and torso
-    ut = attrs['upper_type']; long_sleeve = ut != 't-shirt'; coat = ut == 'coat'
-    arm_x = [cx] if side else [cx - sw / 2 - .22 * u, cx + sw / 2 + .22 * u]
-    swing = rng.uniform(-.4, .4) * u if side else 0
-    for ax in arm_x:
-        d.line([(ax, y(1.3)), (ax + swing, y(4.0))], fill=skin, width=int(.42 * u))
-        d.line([(ax, y(1.3)), (ax + (swing if long_sleeve else swing * .3), y(3.8 if long_sleeve else 2.1))], fill=upper, width=int(.46 * u))
-    hem = y(5.2 if coat else 3.95)
-    torso = [(cx - sw / 2, y(1.15)), (cx + sw / 2, y(1.15)), (cx + hw / 2 * (1.15 if coat else 1), hem), (cx - hw / 2 * (1.15 if coat else 1), hem)]
-    d.polygon(torso, fill=upper)
-    tbox = (cx - sw / 2, y(1.15), cx + sw / 2, hem)
-    pat = attrs['upper_pattern']; accent = _jit(tuple(look['accent']), (0, 0, 0))
-    if accent == upper: accent = (255 - upper[0], 255 - upper[1], 255 - upper[2])
-    if pat in ('striped', 'checked'):  # drawn on a layer and pasted through the torso's mask
-        layer = Image.new('RGB', (W, H), upper); ld = ImageDraw.Draw(layer)
-        _stripes(ld, tbox, accent, .36 * u, width=max(1, int(.12 * u)))
-        if pat == 'checked': _stripes(ld, tbox, accent, .36 * u, vertical=True, width=max(1, int(.12 * u)))
-        mask = Image.new('L', (W, H), 0); ImageDraw.Draw(mask).polygon(torso, fill=255)
-        img.paste(layer, (0, 0), mask); d = ImageDraw.Draw(img)
-    if pat == 'logo' and view == 'front':
-        d.ellipse([cx - .35 * u, y(1.8), cx + .35 * u, y(2.5)], fill=accent)
-    if view == 'front':
-        if ut == 'jacket':
-            d.rectangle([cx - .18 * u, y(1.15), cx + .18 * u, hem], fill=COLOURS[look['inner']])
-            d.line([(cx, y(1.15)), (cx, hem)], fill=(20, 20, 20), width=max(1, int(.06 * u)))
-        if ut == 'shirt': d.polygon([(cx - .4 * u, y(1.15)), (cx + .4 * u, y(1.15)), (cx, y(1.7))], fill=(235, 235, 235))
-    if ut == 'sweater': d.rectangle([tbox[0] + .05 * u, hem - .25 * u, tbox[2] - .05 * u, hem], fill=_jit(upper, (-35, -35, -35)))
-    # --- bag straps / bags in front of the body
+def _paint(img: Image.Image, outline, cloth) -> None:
+    "Fill the shapes that `outline(draw, fill)` draws with `cloth`: a colour, or an image (a patterned fabric)."
+    if isinstance(cloth, tuple):
+        outline(ImageDraw.Draw(img), cloth)
+        return
+    mask = Image.new('L', img.size, 0)
+    outline(ImageDraw.Draw(mask), 255)
+    img.paste(cloth, (0, 0), mask)
+
+def _contrast(colour: tuple, against: tuple, min_distance: float = 90) -> tuple:
+    "`colour`, or black or white (whichever differs more) where it is too close to `against` to be seen on it."
+    if np.linalg.norm(np.subtract(colour, against)) >= min_distance:
+        return colour
+    return (20, 20, 20) if np.mean(against) > 110 else (235, 235, 235)
+
+def _edge(colour: tuple) -> tuple:
+    "A seam or outline of a thing in `colour`: a darker shade, or a light one on black -- it shows on its own colour."
+    return _contrast(_jit(colour, (-60, -60, -60)), colour, min_distance=60)
+
+def render_person(attrs: dict, look: dict, view: str, rng: np.random.Generator,
+                  occlusion: str | None = None) -> Image.Image:
+    "Draw one image of a person with `attrs`/`look` seen from `view` behind `occlusion`; nuisances come from `rng`."
+    W, H = IMAGE_SIZE[1] * _S, IMAGE_SIZE[0] * _S
+    img = _street(rng, W, H)
+    d = ImageDraw.Draw(img)
+    # --- framing and pose. Every random draw happens here, in an order that does not depend on the attributes:
+    # two people who differ in one attribute are drawn in the same scene and pose, and differ only where it shows.
+    u = H * rng.uniform(.8, .95) / 8         # head unit: a person is 8 heads tall
+    top = H * rng.uniform(.985, 1.0) - 8 * u  # the crown of the head
+    cx = W / 2 + rng.uniform(-.04, .04) * W   # the centre line
+    ahead = 1 if rng.random() < .5 else -1    # side view: the direction the person faces (+1: right)
+    stride = rng.uniform(0, .5) * u
+    swing = rng.uniform(-.4, .4) * u          # side view: the near arm swings forward or back
+    def x(k): return cx + k * u               # k head units right of the centre line
+    def y(k): return top + k * u              # k head units below the crown
+    side, front = view == 'side', view == 'front'
+    gender, build = attrs['gender'], look['build']
+    t = _TORSO[gender]
+    shade = look['shade']
+    upper = _jit(COLOURS[attrs['upper_colour']], shade[0])
+    lower = _jit(COLOURS[attrs['lower_colour']], shade[1])
+    skin = tuple(int(base + span * look['skin']) for base, span in zip((120, 90, 70), (110, 100, 90)))
+    hair = _jit(HAIR_COLOURS[attrs['hair_colour']], shade[3])
+    seam = dict(width=max(1, int(.1 * u)))  # outlines of bags, hats and locks: each shows on a garment of its colour
     bag = attrs['bag']
-    if bag != 'none':
-        bc = col(attrs['bag_colour'], 4)
-        if bag == 'backpack' and view == 'front':
-            for sx in (cx - sw / 3, cx + sw / 3): d.line([(sx, y(1.15)), (sx, y(3.0))], fill=(35, 35, 35), width=max(1, int(.16 * u)))
-        elif bag == 'backpack' and view == 'back':
-            d.rounded_rectangle([cx - .7 * u, y(1.4), cx + .7 * u, y(3.7)], radius=.2 * u, fill=bc)
-        elif bag == 'handbag':
-            hx = arm_x[-1] + swing
-            d.rectangle([hx - .35 * u, y(3.7), hx + .35 * u, y(4.5)], fill=bc)
-        elif bag == 'shoulder bag':
-            if not side: d.line([(cx - sw / 2, y(1.2)), (cx + hw / 2, y(3.6))], fill=bc, width=max(1, int(.14 * u)))
-            d.rectangle([cx + hw / 2 - .3 * u, y(3.3), cx + hw / 2 + .45 * u, y(4.1)], fill=bc)
-    # --- head, hair, hat
-    d.rectangle([cx - .15 * u, y(.8), cx + .15 * u, y(1.2)], fill=skin)
-    d.ellipse([cx - .42 * u, y(.08), cx + .42 * u, y(.92)], fill=skin)
-    if view == 'back': d.ellipse([cx - .44 * u, y(.05), cx + .44 * u, y(.9)], fill=hair)
-    elif side:
-        back = -1 if face_right else 1
-        d.pieslice([cx - .44 * u, y(.05), cx + .44 * u, y(.9)], 90 if back > 0 else -90, 270 if back > 0 else 90, fill=hair)
-        d.chord([cx - .44 * u, y(.05), cx + .44 * u, y(.55)], 180, 360, fill=hair)
+    bag_colour = _jit(COLOURS[attrs['bag_colour']], shade[4]) if bag != 'none' else None
+    upper_type, lower_type = attrs['upper_type'], attrs['lower_type']
+    coat = upper_type == 'coat'
+    hem = _COAT_HEM if coat else _LEVELS['hip']
+    # --- the torso's two edges as (head units from the centre line, level): right/left from the front or back,
+    # front/back in profile; a coat continues them to the knees, flaring a little
+    rows = [_LEVELS[k] for k in ('shoulder', 'chest', 'waist', 'hip')]
+    if side:
+        depth = [(.42, .42)] + [_PROFILE[gender][k] for k in ('chest', 'waist', 'hip')]
+        edges = [[(ahead * f * build, r) for (f, _), r in zip(depth, rows)],
+                 [(-ahead * b * build, r) for (_, b), r in zip(depth, rows)]]
     else:
-        d.chord([cx - .44 * u, y(.05), cx + .44 * u, y(.6)], 180, 360, fill=hair)
+        half = [t['shoulder'], (t['shoulder'] + t['waist']) / 2, t['waist'], t['hip']]
+        edges = [[(s * h * build, r) for h, r in zip(half, rows)] for s in (1, -1)]
+    if coat:
+        edges = [e + [(e[-1][0] * 1.15, _COAT_HEM)] for e in edges]
+    torso = [(x(k), y(r)) for k, r in edges[0] + edges[1][::-1]]
+    hem_left, hem_right = sorted(e[-1][0] for e in edges)
+    # arms as (shoulder, hand) points: beside the torso from the front or back, the near arm over it in profile
+    if side:
+        arms = [((x(0), y(1.3)), (x(0) + swing, y(4.0)))]
+    else:
+        reach = max(t['shoulder'], t['hip']) * build + .14  # the hands hang outside the hips
+        arms = [((x(s * (t['shoulder'] * build - .08)), y(1.3)), (x(s * reach), y(4.0))) for s in (-1, 1)]
+    hand = arms[-1][1]  # where a handbag hangs
+    sleeve = .93 if upper_type != 't-shirt' else .3  # the part of the arm a sleeve covers
+    def skin_arms(draw):
+        for shoulder, wrist in arms:
+            draw.line([shoulder, wrist], fill=skin, width=int(.34 * u))
+    def sleeves(draw, fill):
+        for (sx, sy), (hx, hy) in arms:
+            draw.line([(sx, sy), (sx + sleeve * (hx - sx), sy + sleeve * (hy - sy))], fill=fill, width=int(.4 * u))
+    def torso_shape(draw, fill):
+        draw.polygon(torso, fill=fill)
+    # --- the fabric of the top: plain, or stripes / checks in an accent colour that can be seen on it
+    pattern = attrs['upper_pattern']
+    accent = _contrast(tuple(look['accent']), upper)
+    cloth = upper
+    if pattern in ('striped', 'checked'):
+        cloth = Image.new('RGB', (W, H), upper)
+        fabric = ImageDraw.Draw(cloth)
+        box = (0, y(_LEVELS['shoulder']), W, y(hem))
+        _stripes(fabric, box, accent, .44 * u, width=max(1, int(.15 * u)))
+        if pattern == 'checked':
+            _stripes(fabric, (0, 0, W, H), accent, .44 * u, vertical=True, width=max(1, int(.15 * u)))
+    # --- back to front: a backpack seen in profile sticks out behind the back
+    if bag == 'backpack' and side:
+        pack_x = sorted([x(-ahead * .3), x(-ahead * 1.35)])
+        d.rectangle([pack_x[0], y(1.4), pack_x[1], y(3.6)], fill=bag_colour, outline=_edge(bag_colour), **seam)
+    # legs and shoes (stance / stride); under a coat a skirt or shorts is hidden, bare legs show below it
+    legs = [x(0) - stride, x(0) + stride] if side else [x(-.38) - stride / 3, x(.38) + stride / 3]
+    hidden_lower = coat and lower_type != 'trousers'
+    for lx in legs:
+        d.rectangle([lx - .3 * u, y(3.9), lx + .3 * u, y(7.6)], fill=lower if lower_type == 'trousers' else skin)
+        if lower_type == 'shorts' and not hidden_lower:
+            d.rectangle([lx - .32 * u, y(3.9), lx + .32 * u, y(5.5)], fill=lower)
+        foot = .75 * u if side else .4 * u
+        toe = .25 * u * ahead if side else 0
+        d.ellipse([lx - foot + toe, y(7.55), lx + foot + toe, y(8.0)],
+                  fill=_jit(COLOURS[attrs['shoes_colour']], shade[2]))
+    if lower_type == 'skirt' and not hidden_lower:
+        d.polygon([(x(hem_left), y(3.7)), (x(hem_right), y(3.7)),
+                   (x(hem_right + .36), y(5.6)), (x(hem_left - .36), y(5.6))], fill=lower)
+    # the top: torso and sleeves in one fabric; in profile the near arm comes over the torso
+    if side:
+        _paint(img, torso_shape, cloth)
+        skin_arms(d)
+        _paint(img, sleeves, cloth)
+    else:
+        skin_arms(d)
+        _paint(img, lambda draw, fill: (torso_shape(draw, fill), sleeves(draw, fill)), cloth)
+    d = ImageDraw.Draw(img)
+    if front and upper_type == 'jacket':  # the open front shows what is worn under it
+        d.rectangle([x(-.2), y(1.15), x(.2), y(hem)], fill=_contrast(COLOURS[look['inner']], upper))
+        d.line([(x(0), y(1.15)), (x(0), y(hem))], fill=(20, 20, 20), width=max(1, int(.06 * u)))
+    if front and upper_type == 'shirt':  # a collar that stands out from the shirt
+        d.polygon([(x(-.4), y(1.15)), (x(.4), y(1.15)), (x(0), y(1.7))], fill=_contrast((235, 235, 235), upper))
+    if front and pattern == 'logo':
+        d.ellipse([x(-.3), y(1.75), x(.3), y(2.4)], fill=accent)
+    if upper_type == 'sweater':  # a ribbed waistband and cuffs, darker than the body
+        rib = _jit(upper, (-45, -45, -45))
+        d.rectangle([x(hem_left + .05), y(hem - .28), x(hem_right - .05), y(hem)], fill=rib)
+        for (sx, sy), (hx, hy) in arms:
+            cuff = [(sx + f * (hx - sx), sy + f * (hy - sy)) for f in (sleeve - .1, sleeve)]
+            d.line(cuff, fill=rib, width=int(.4 * u))
+    # --- bags in front of the body (a backpack: its straps from the front, the whole pack from behind)
+    if bag == 'backpack' and front:
+        for strap_x in (x(-.55 * t['shoulder'] * build), x(.55 * t['shoulder'] * build)):
+            d.line([(strap_x, y(1.15)), (strap_x, y(3.0))], fill=(35, 35, 35), width=max(1, int(.22 * u)))
+    elif bag == 'backpack' and view == 'back':
+        d.rounded_rectangle([x(-.66), y(1.35), x(.66), y(3.7)], radius=.2 * u, fill=bag_colour, outline=_edge(bag_colour),
+                            **seam)
+    elif bag == 'handbag':
+        d.rectangle([hand[0] - .42 * u, y(3.7), hand[0] + .42 * u, y(4.7)], fill=bag_colour, outline=_edge(bag_colour),
+                    **seam)
+    elif bag == 'shoulder bag' and side:  # the strap over the near shoulder, the bag at the back of the hip
+        d.line([(x(0), y(1.2)), (x(-ahead * .2), y(3.5))], fill=bag_colour, width=max(1, int(.14 * u)))
+        bag_x = sorted([x(-ahead * .05), x(-ahead * .9)])
+        d.rectangle([bag_x[0], y(3.5), bag_x[1], y(4.5)], fill=bag_colour, outline=_edge(bag_colour), **seam)
+    elif bag == 'shoulder bag':  # the strap across the chest (or back), the bag at the hip
+        hip = t['hip'] * build
+        d.line([(x(-t['shoulder'] * build), y(1.2)), (x(hip), y(3.6))], fill=bag_colour, width=max(1, int(.14 * u)))
+        d.rectangle([x(hip - .35), y(3.3), x(hip + .5), y(4.3)], fill=bag_colour, outline=_edge(bag_colour), **seam)
+    # --- head, hair (long hair falls over the shoulders in front, over the back behind), hat
+    neck = .15 if gender == 'man' else .12
+    d.rectangle([x(-neck), y(.8), x(neck), y(1.2)], fill=skin)
+    d.ellipse([x(-.42), y(.08), x(.42), y(.92)], fill=skin)
+    long_hair = attrs['hair_length'] == 'long'
+    if view == 'back':
+        d.ellipse([x(-.44), y(.05), x(.44), y(.9)], fill=hair)
+        if long_hair:
+            d.rounded_rectangle([x(-.46), y(.5), x(.46), y(2.4)], radius=.2 * u, fill=hair, outline=_edge(hair), **seam)
+    elif side:
+        back_half = (90, 270) if ahead > 0 else (-90, 90)  # PIL's angles run clockwise from 3 o'clock
+        d.pieslice([x(-.44), y(.05), x(.44), y(.9)], *back_half, fill=hair)
+        d.chord([x(-.44), y(.05), x(.44), y(.55)], 180, 360, fill=hair)
+        if long_hair:
+            d.rectangle([min(x(-ahead * .5), x(-ahead * .05)), y(.45), max(x(-ahead * .5), x(-ahead * .05)), y(2.1)],
+                        fill=hair, outline=_edge(hair), **seam)
+    else:
+        d.chord([x(-.44), y(.05), x(.44), y(.6)], 180, 360, fill=hair)
         if long_hair:
             for s in (-1, 1):
-                xa, xb = sorted((cx + s * .3 * u, cx + s * .5 * u)); d.rectangle([xa, y(.3), xb, y(1.9)], fill=hair)
-        d.ellipse([cx - .2 * u, y(.42), cx - .1 * u, y(.5)], fill=(30, 30, 30)); d.ellipse([cx + .1 * u, y(.42), cx + .2 * u, y(.5)], fill=(30, 30, 30))
+                d.rectangle([min(x(s * .3), x(s * .5)), y(.3), max(x(s * .3), x(s * .5)), y(1.9)], fill=hair,
+                            outline=_edge(hair), **seam)
+        for s in (-1, 1):
+            d.ellipse([min(x(s * .1), x(s * .2)), y(.42), max(x(s * .1), x(s * .2)), y(.5)], fill=(30, 30, 30))
     if attrs['hat'] != 'none':
-        hc = col(attrs['hat_colour'], 5)
-        d.chord([cx - .46 * u, y(.0), cx + .46 * u, y(.7 if attrs['hat'] == 'beanie' else .6)], 180, 360, fill=hc)
-        if attrs['hat'] == 'cap':
-            bx = (cx + (.2 if face_right else -.75) * u) if side else cx - .5 * u
-            d.rectangle([bx, y(.27), bx + (.55 if side else 1.0) * u, y(.36)], fill=hc)
-    # --- occlusion (cars, poles, other people) and photometric nuisances
-    if rng.random() < .15:
-        oc = tuple(int(v) for v in rng.integers(20, 220, 3))
-        if rng.random() < .5: d.rectangle([0, H * rng.uniform(.65, .85), W, H], fill=oc)
-        else:
-            x = rng.uniform(0, W); d.rectangle([x, 0, x + W * rng.uniform(.12, .3), H], fill=oc)
+        hat = _jit(COLOURS[attrs['hat_colour']], shade[5])
+        if attrs['hat'] == 'beanie':  # a tall knitted dome with a turned-up cuff, from every side
+            d.chord([x(-.52), y(-.3), x(.52), y(.8)], 180, 360, fill=hat, outline=_edge(hat), **seam)
+            d.rectangle([x(-.52), y(.2), x(.52), y(.42)], fill=_jit(hat, (-50, -50, -50)))
+        else:  # a cap: a crown over the head and a brim that points where the person looks
+            d.chord([x(-.5), y(-.12), x(.5), y(.76)], 180, 360, fill=hat, outline=_edge(hat), **seam)
+            brim = [x(-.55), x(.55)] if front else sorted([x(ahead * .2), x(ahead * .85)])
+            if not view == 'back':
+                d.rectangle([brim[0], y(.26), brim[1], y(.42)], fill=hat)
+    # --- occluders (see `visible_attributes`) and photometric nuisances
+    if occlusion == 'feet':  # something low in front of the person: a car bonnet, a bench
+        d.rectangle([0, y(rng.uniform(6.9, 7.3)), W, H], fill=tuple(int(v) for v in rng.integers(20, 220, 3)))
+    elif occlusion == 'pole':  # too thin to hide any attribute entirely
+        pole = rng.uniform(0, W)
+        d.rectangle([pole, 0, pole + rng.uniform(.05, .1) * W, H], fill=tuple(int(v) for v in rng.integers(20, 220, 3)))
     img = img.resize((IMAGE_SIZE[1], IMAGE_SIZE[0]), Image.BILINEAR)
     a = np.asarray(img, np.float32) * rng.uniform(.65, 1.25) * rng.uniform(.88, 1.12, size=3)
     a += rng.normal(0, rng.uniform(1, 7), size=a.shape)
@@ -332,7 +452,7 @@ def describe(rng: np.random.Generator, visible: dict, error: float = .1) -> tupl
     return ' '.join(s), claims
 
 # %% ../nbs/00_synthetic.ipynb #143b4394
-FORMATS = {  # name -> how the real dataset is laid out
+FORMATS = {  # name -> how the real dataset is laid out; `splits` in the order its ids are numbered
     'CUHK-PEDES': dict(ann='reid_raw.json', path_key='file_path', first_id=1, ext='png', captions=2,
                        images_per_id=(2, 4), splits={'train': .846, 'val': .077, 'test': .077}),
     'ICFG-PEDES': dict(ann='ICFG-PEDES.json', path_key='file_path', first_id=0, ext='jpg', captions=1,
@@ -357,12 +477,21 @@ def _image_path(fmt: str, split: str, pid: int, k: int, cam: int, sub: str) -> s
 
 # %% ../nbs/00_synthetic.ipynb #db7df2b9
 def _render_job(job) -> None:
-    out, attrs, look, view, seed = job
-    img = render_person(attrs, look, view, np.random.default_rng(seed))
+    out, attrs, look, view, occlusion, seed = job
+    img = render_person(attrs, look, view, np.random.default_rng(seed), occlusion)
     out = Path(out); out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_name(out.stem + '.tmp' + out.suffix)  # no half-written image survives an interruption
-    img.save(tmp, quality=92) if out.suffix == '.jpg' else img.save(tmp, optimize=False)
+    img.save(tmp, quality=92) if out.suffix == '.jpg' else img.save(tmp, compress_level=1)  # noise barely compresses
     os.replace(tmp, out)
+
+def _occluder(rng: np.random.Generator) -> str | None:
+    "What stands in front of the person in one image: an `OCCLUDERS` key with its probability, or None."
+    r = rng.random()
+    for name, p in OCCLUDERS.items():
+        if r < p:
+            return name
+        r -= p
+    return None
 
 def _write_json(path: Path, obj) -> None:
     tmp = path.with_name(path.name + '.tmp')
@@ -377,9 +506,10 @@ def generate(out: str | Path, fmt: str = 'CUHK-PEDES', ids: int = 300, seed: int
     root = Path(out) / fmt; root.mkdir(parents=True, exist_ok=True)
     rng = np.random.default_rng([seed, 0])
     people = [sample_identity(rng) for _ in range(ids)]
-    order = rng.permutation(ids); sizes = _split_sizes(ids, spec['splits'])
-    split_of = np.empty(ids, object); start = 0
-    for s, n in sizes.items(): split_of[order[start:start + n]] = s; start += n
+    # ids laid out as in the real releases: the training identities first (first_id .. first_id + C - 1, what
+    # IRRA-style readers require of them), then the validation identities, then the test identities
+    sizes = _split_sizes(ids, spec['splits'])
+    split_of = [s for s, n in sizes.items() for _ in range(n)]  # people are i.i.d.: the blocks need no shuffle
     entries, jobs, annotations = [], [], {}
     meta = dict(generator=dict(format=fmt, ids=ids, seed=seed, noise=noise, describer_error=describer_error),
                 attribute_values={k: (['n/a'] if k in ('hat_colour', 'bag_colour') else []) + list(v) for k, v in ATTRIBUTES.items()},
@@ -389,13 +519,16 @@ def generate(out: str | Path, fmt: str = 'CUHK-PEDES', ids: int = 300, seed: int
         meta['identities'][str(pid)] = person['attributes']
         sub = _CUHK_DIRS[rng.integers(len(_CUHK_DIRS))]
         for k in range(int(rng.integers(lo, hi + 1))):
-            view = VIEWS[rng.choice(3, p=[.45, .35, .2])]; cam = int(rng.integers(1, 16))
+            view = VIEWS[rng.choice(3, p=[.45, .35, .2])]
+            cam = int(rng.integers(1, 16))
+            occlusion = _occluder(rng)
             path = _image_path(fmt, split, pid, k, cam, sub)
-            vis = visible_attributes(person['attributes'], view)
+            vis = visible_attributes(person['attributes'], view, occlusion)
             caps = [write_caption(rng, vis, noise) for _ in range(ncap)]
             ann_text, ann_claims = describe(rng, vis, describer_error)
             annotations[path] = ann_text
-            meta['images'][path] = dict(id=pid, view=view, captions=[dict(text=t, claims=c, wrong=w) for t, c, w in caps],
+            meta['images'][path] = dict(id=pid, view=view, occlusion=occlusion,
+                                        captions=[dict(text=t, claims=c, wrong=w) for t, c, w in caps],
                                         annotation_claims=ann_claims)
             texts = [t for t, _, _ in caps]
             tokens = [t.lower().replace('.', ' .').replace(',', ' ,').split() for t in texts]
@@ -403,7 +536,8 @@ def generate(out: str | Path, fmt: str = 'CUHK-PEDES', ids: int = 300, seed: int
                      'ICFG-PEDES': dict(id=pid, file_path=path, captions=texts, processed_tokens=tokens, split=split),
                      'RSTPReid': dict(id=pid, img_path=path, captions=texts, split=split)}[fmt]
             entries.append(entry)
-            jobs.append((str(root / 'imgs' / path), person['attributes'], person['look'], view, [seed, 1, len(jobs)]))
+            jobs.append((str(root / 'imgs' / path), person['attributes'], person['look'], view, occlusion,
+                         [seed, 1, len(jobs)]))
     if render:
         workers = workers or os.cpu_count() or 1
         if workers > 1:

@@ -5,31 +5,37 @@
 # %% ../nbs/09_train.ipynb #fab4df84
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import json
 import math
 import os
+import re
+import socket
 import sys
 import time
 from pathlib import Path
 
 import torch
 import torch.distributed as dist
+import yaml
 from tqdm import tqdm
 
-from .backbone import pretrained_quick_gelu
-from .datasets import DATASETS, get_tokenizer, load_pedes, train_loader
+from .backbone import CheckpointError, pretrained_quick_gelu, read_checkpoint
+from .datasets import DATASETS, PedesFormatError, find_unreadable_images, get_tokenizer, load_pedes, train_loader
 from .evaluate import autocast_for, default_stages, encode_split, evaluate, metrics_table
 from .losses import parse_loss_names
-from .matching import annotation_texts, default_annotation_path, read_annotations
-from .model import CUMDR, Config
+from .matching import AnnotationError, annotation_texts, default_annotation_path, read_annotations
+from .model import CUMDR, RESULT_NEUTRAL_FIELDS, Config, config_differences
 from .synthetic import generate
 
 # %% auto #0
-__all__ = ['PRESETS', 'COMPONENTS', 'load_data', 'load_annotations_for', 'world_size', 'rank', 'is_main', 'barrier',
-           'init_distributed', 'gather_with_grad', 'loss_terms', 'build_optimizer', 'tau_at', 'lr_factor_at',
-           'save_atomic', 'format_duration', 'progress_line', 'train', 'finish', 'resolve_preset', 'parse_components',
-           'make_config', 'main']
+__all__ = ['LOCK_FILE', 'RUN_FILES', 'CHECKPOINT_KEYS', 'PRESETS', 'COMPONENTS', 'USER_ERRORS', 'load_data',
+           'load_annotations_for', 'world_size', 'rank', 'is_main', 'barrier', 'init_distributed', 'gather_with_grad',
+           'loss_terms', 'build_optimizer', 'tau_at', 'lr_factor_at', 'save_atomic', 'format_duration', 'progress_line',
+           'RunDirLocked', 'run_dir_lock', 'ConfigMismatchError', 'read_resume_checkpoint', 'check_same_run',
+           'truncate_log', 'check_inputs', 'train', 'finish', 'resolve_preset', 'parse_components', 'make_config',
+           'main']
 
 # %% ../nbs/09_train.ipynb #bc0e5aaf
 def load_data(cfg: Config):
@@ -116,8 +122,20 @@ def lr_factor_at(epoch: float, cfg: Config) -> float:
     return .5 * (1 + math.cos(math.pi * min((epoch - cfg.warmup_epochs) / span, 1.)))
 
 # %% ../nbs/09_train.ipynb #9cac5d94
-def save_atomic(obj, path: Path) -> None:
-    tmp = path.with_name(path.name + '.tmp'); torch.save(obj, tmp); os.replace(tmp, path)
+def save_atomic(obj, path: Path, previous: Path | None = None) -> None:
+    """`torch.save` into a temporary file of this process, flushed to disk, then renamed to `path`; with `previous`,
+    the file `path` held until then is moved there first (kept until the new one is safely written)."""
+    tmp = path.with_name(f'{path.name}.tmp.{os.getpid()}')
+    try:
+        with open(tmp, 'wb') as f:
+            torch.save(obj, f)
+            f.flush()
+            os.fsync(f.fileno())
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    if previous is not None and path.exists(): os.replace(path, previous)
+    os.replace(tmp, path)
 
 def _log(run_dir: Path, **rec):
     with open(run_dir / 'log.jsonl', 'a') as f: f.write(json.dumps(rec) + '\n')
@@ -138,37 +156,273 @@ def _seed_epoch(cfg: Config, epoch: int, g: torch.Generator):
     torch.manual_seed(cfg.seed * 1_000_003 + epoch * 1009 + rank())
     g.manual_seed(cfg.seed * 1_000_003 + epoch)
 
+# %% ../nbs/09_train.ipynb #4c42111e
+LOCK_FILE = 'train.lock'
+
+class RunDirLocked(RuntimeError):
+    "The run directory is held by another training process."
+
+def _process_start(pid: int) -> str | None:
+    "When process `pid` started (clock ticks after boot, from /proc/<pid>/stat), or None where that cannot be read."
+    try:
+        stat = Path(f'/proc/{pid}/stat').read_text()
+    except OSError:
+        return None
+    return stat.rsplit(')', 1)[1].split()[19]  # field 22; the fields after the command name start at field 3
+
+def _holder_running(holder: dict) -> bool | None:
+    "Whether the process that wrote a lock still runs: True or False on this host, None on another (unknowable)."
+    if holder.get('host') != socket.gethostname(): return None
+    try:
+        os.kill(holder['pid'], 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # it runs, as another user
+        pass
+    started = _process_start(holder['pid'])
+    return started is None or holder.get('started') in (None, started)  # another start time: the pid was reused
+
+def _read_lock(lock: Path) -> dict | None:
+    "The holder a lock file records; None if there is no lock file; {} if it cannot be parsed."
+    for _ in range(20):  # a lock is filled in right after it is created: an empty one is read again shortly
+        try:
+            text = lock.read_text()
+        except FileNotFoundError:
+            return None
+        try:
+            holder = json.loads(text)
+        except json.JSONDecodeError:
+            time.sleep(.05)
+            continue
+        return holder if isinstance(holder, dict) and isinstance(holder.get('pid'), int) else {}
+    return {}
+
+def _locked_message(run_dir: Path, lock: Path, holder: dict, running: bool | None) -> str:
+    if not holder:
+        who, stop = 'a process its lock file does not name (the file cannot be parsed)', ''
+    else:
+        who = (f"pid {holder['pid']} on {holder.get('host')}, running {holder.get('command')!r} since "
+               f"{holder.get('since')}" + (' (another host: this process cannot check whether it still runs)'
+                                           if running is None else ''))
+        stop = f"stop it (kill {holder['pid']}), "
+    return (f'{run_dir} is in use by another training process: {who}. Two runs in one output_dir overwrite each '
+            f"other's checkpoints, log and metrics. Wait for it to finish, {stop}or train into another output_dir. If "
+            f'that process is not running any more (it crashed on another machine, say), delete {lock}.')
+
+def _break_stale_lock(lock: Path, holder: dict) -> None:
+    "Remove a stale lock -- unless another process took the lock over since it was read (then it is put back)."
+    grave = lock.with_name(f'{lock.name}.stale.{os.getpid()}')
+    try:
+        os.replace(lock, grave)
+    except FileNotFoundError:
+        return  # another process removed it first
+    if _read_lock(grave) == holder:
+        grave.unlink()
+    else:
+        os.replace(grave, lock)
+
+def _remove_stale_temporaries(run_dir: Path) -> None:
+    "Delete the temporary files interrupted saves left (`<name>.tmp.<pid>`): under the lock, no save is under way."
+    leftovers = sorted(p for p in run_dir.iterdir() if re.search(r'\.tmp\.\d+$', p.name) and p.is_file())
+    for p in leftovers: p.unlink()
+    if leftovers: print(f'{run_dir}: removed temporary files of interrupted saves: {[p.name for p in leftovers]}')
+
+@contextlib.contextmanager
+def run_dir_lock(run_dir: str | Path):
+    """Hold `run_dir/train.lock` while the block runs. Another process asking for the same directory is refused
+    (`RunDirLocked`, naming the holder); a lock left by a process that no longer runs is taken over."""
+    run_dir = Path(run_dir)
+    run_dir.mkdir(parents=True, exist_ok=True)
+    lock = run_dir / LOCK_FILE
+    me = dict(pid=os.getpid(), host=socket.gethostname(), started=_process_start(os.getpid()),
+              since=time.strftime('%Y-%m-%d %H:%M:%S'), command=' '.join(sys.argv)[:200])
+    while True:
+        try:
+            fd = os.open(lock, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
+        except FileExistsError:
+            holder = _read_lock(lock)
+            if holder is None: continue  # released meanwhile
+            running = _holder_running(holder) if holder else True
+            if running is not False: raise RunDirLocked(_locked_message(run_dir, lock, holder, running)) from None
+            _break_stale_lock(lock, holder)
+            print(f"{run_dir}: taking over the lock of pid {holder['pid']} on {holder['host']}, which no longer runs "
+                  '(a crash or a kill)', flush=True)
+            continue
+        with os.fdopen(fd, 'w') as f:
+            f.write(json.dumps(me))
+        break
+    try:
+        _remove_stale_temporaries(run_dir)
+        yield lock
+    finally:
+        if _read_lock(lock) == me: lock.unlink()
+
+# %% ../nbs/09_train.ipynb #106a8b32
+class ConfigMismatchError(ValueError):
+    "A restart asks for another configuration than the run in its output_dir was trained with."
+
+RUN_FILES = ('log.jsonl', 'last.pt', 'last.prev.pt', 'last.pt.unreadable', 'best.pt', 'metrics.json')
+CHECKPOINT_KEYS = ('model', 'optimizer', 'scheduler', 'epoch', 'best')
+_FILLED_IN = {'num_classes': 'counted in the training data', 'quick_gelu': 'implied by pretrained'}
+
+def _start_over_advice(run_dir: Path) -> str:
+    return (f'Train into a new output_dir, or start {run_dir} over with resume=False (which deletes its checkpoints, '
+            'log and metrics).')
+
+def read_resume_checkpoint(run_dir: Path) -> tuple[dict, Path] | None:
+    """(checkpoint, its path) to resume from: last.pt, or last.prev.pt when last.pt is missing or unreadable; None
+    when there is neither. Both there and neither readable: a `CheckpointError` that says how to proceed."""
+    problems = []
+    for name in ('last.pt', 'last.prev.pt'):
+        path = run_dir / name
+        if not path.exists(): continue
+        try:
+            ck = read_checkpoint(path, '')
+        except CheckpointError as e:
+            problems.append(str(e).strip())
+            continue
+        missing = [k for k in CHECKPOINT_KEYS if k not in ck]
+        if missing:
+            problems.append(f'{path} is not a training checkpoint: it lacks {missing}.')
+            continue
+        if problems: print(f'{problems[0]} Resuming from {path} (epoch {ck["epoch"]}) instead.', flush=True)
+        return ck, path
+    if problems:
+        raise CheckpointError(f'{run_dir} cannot be resumed: ' + ' '.join(problems) + ' ' + _start_over_advice(run_dir)
+                              + ' To keep the files, move them out of the directory first.')
+    return None
+
+def check_same_run(run_dir: Path, cfg: Config, checkpoint: dict, checkpoint_path: Path) -> None:
+    "Refuse to resume a run whose own configuration differs from `cfg` in a field that changes what it computes."
+    recorded, source = checkpoint.get('config'), checkpoint_path
+    if recorded is None and (run_dir / 'config.yaml').is_file():  # a checkpoint of an older cumdr
+        recorded, source = yaml.safe_load((run_dir / 'config.yaml').read_text()), run_dir / 'config.yaml'
+    if recorded is None: return
+    differences = config_differences(recorded, cfg)
+    if not differences: return
+    listed = '; '.join(f'{name}: {old!r} in the run, {new!r} now' + (f' ({_FILLED_IN[name]})' if name in _FILLED_IN else '')
+                       for name, (old, new) in differences.items())
+    raise ConfigMismatchError(
+        f'{run_dir} holds a run with another configuration (recorded in {source}): {listed}. Resuming would continue the '
+        'recorded run (its optimiser state and schedule) under a record that claims the new settings. '
+        f'{_start_over_advice(run_dir)} Fields that may differ on a restart: {", ".join(RESULT_NEUTRAL_FIELDS)}.')
+
+def _best_weights(run_dir: Path, checkpoint: dict, checkpoint_path: Path) -> dict:
+    "The weights of a checkpoint's best epoch: its own, its `best_model`, or (checkpoints of an older cumdr) best.pt's."
+    best_epoch = checkpoint['best']['epoch']
+    if best_epoch == checkpoint['epoch']: return checkpoint['model']
+    if checkpoint.get('best_model') is not None: return checkpoint['best_model']
+    advice = (f'{checkpoint_path} (from an older cumdr) keeps no copy of them. {_start_over_advice(run_dir)}')
+    best = read_checkpoint(run_dir / 'best.pt', f'It holds the weights of the best epoch, {best_epoch}; {advice}')
+    if best.get('epoch') != best_epoch:
+        raise CheckpointError(f"{run_dir / 'best.pt'} holds epoch {best.get('epoch')}, not the best epoch {best_epoch}; {advice}")
+    return best['model']
+
+def truncate_log(run_dir: Path, epoch: int) -> None:
+    "Keep the log records of epochs up to `epoch` (the resumed checkpoint's); a line a kill cut off goes too."
+    log = run_dir / 'log.jsonl'
+    if not log.exists(): return
+    kept = []
+    for line in log.read_text().splitlines():
+        try:
+            record = json.loads(line)
+        except json.JSONDecodeError:
+            continue
+        if record.get('epoch', 0) <= epoch: kept.append(line + '\n')
+    tmp = log.with_name(f'{log.name}.tmp.{os.getpid()}')
+    tmp.write_text(''.join(kept))
+    os.replace(tmp, log)
+
+def _clear_run_files(run_dir: Path, why: str) -> None:
+    "Delete what an earlier run left (checkpoints, log, metrics) before a fresh start."
+    old = [run_dir / name for name in RUN_FILES if (run_dir / name).exists()]
+    for path in old: path.unlink()
+    if old: print(f'{run_dir}: {why}: deleted {[p.name for p in old]}', flush=True)
+
+# %% ../nbs/09_train.ipynb #4b516605
+def check_inputs(cfg: Config, data, annotations: dict | None = None, progress: bool = True) -> None:
+    """Before training: every image of every split decodes (`cfg.check_images`), and with RUCM's `annotations`
+    every image has one; raises a `PedesFormatError` that lists every problem, by file."""
+    problems = []
+    splits = {'training': ([s.image_path for s in data.train], [s.image_key for s in data.train]),
+              'validation': (data.val.image_paths, data.val.image_keys), 'test': (data.test.image_paths, data.test.image_keys)}
+    if annotations is not None:
+        source = cfg.annotations or default_annotation_path(data.annotation_file)
+        for split, (_, keys) in splits.items():
+            problems += [f'{split} image {key!r} has no external annotation in {source}'
+                         for key in dict.fromkeys(keys) if key not in annotations]
+    if cfg.check_images:
+        split_of = {}
+        for split, (paths, _) in splits.items():
+            for path in paths: split_of.setdefault(path, split)
+        live = progress and sys.stderr.isatty()
+        if progress and not live: print(f'checking {len(split_of):,} images (check_images=True) ...', flush=True)
+        t = time.time()
+        unreadable = find_unreadable_images(list(split_of), progress=live, desc='checking images')
+        if progress and not live: print(f'checked {len(split_of):,} images in {time.time() - t:.1f} s', flush=True)
+        problems += [f'{split_of[path]} image: {why}' for path, why in unreadable.items()]
+    if problems:
+        listed = ''.join(f'\n  {p}' for p in problems[:30]) + (f'\n  ... and {len(problems) - 30} more' if len(problems) > 30 else '')
+        raise PedesFormatError(f'{data.annotation_file}: {len(problems)} problem(s) in data this run reads only after '
+                               f'training has started (validation after each epoch, test at the end):{listed}\n'
+                               'Fix or remove those entries before training (check_images=False skips the image check).')
+
 # %% ../nbs/09_train.ipynb #b5831e6c
 def train(cfg: Config, data=None, stop_after: int | None = None, progress: bool = True,
           report_every: float = 30.) -> Path:
     """Train `cfg` into `cfg.output_dir` (resuming from last.pt if there is one); returns the run directory.
+    `epochs=0` evaluates the initial weights without training (zero-shot). The directory is locked while it runs.
     Progress: a live bar on a terminal; elsewhere (papermill, notebooks, logs) a plain line every `report_every` s."""
     device = init_distributed(cfg.device)
-    run_dir = Path(cfg.output_dir); run_dir.mkdir(parents=True, exist_ok=True)
+    run_dir = Path(cfg.output_dir)
+    with run_dir_lock(run_dir) if is_main() else contextlib.nullcontext():
+        _train_locked(cfg, run_dir, device, data, stop_after, progress, report_every)
+    barrier()
+    return run_dir
+
+def _train_locked(cfg: Config, run_dir: Path, device: str, data, stop_after: int | None, progress: bool,
+                  report_every: float) -> None:
     data = data or load_data(cfg)
     cfg = dataclasses.replace(cfg, num_classes=data.num_classes)
     if cfg.quick_gelu is None:  # recorded: a reloaded run (built without the weights file) gets the same activation
         cfg = dataclasses.replace(cfg, quick_gelu=pretrained_quick_gelu(cfg.backbone, cfg.pretrained))
+    resume = read_resume_checkpoint(run_dir) if cfg.resume else None
+    if resume is not None: check_same_run(run_dir, cfg, *resume)
+    annotations = load_annotations_for(cfg, data)
+    if is_main(): check_inputs(cfg, data, annotations, progress)
+    if resume is None and is_main():  # a fresh run: nothing of an earlier one may stay
+        _clear_run_files(run_dir, 'starting over (resume=False)' if not cfg.resume else 'a fresh run')
     if cfg.deterministic: os.environ.setdefault('CUBLAS_WORKSPACE_CONFIG', ':4096:8')  # needed by cuBLAS
     torch.use_deterministic_algorithms(cfg.deterministic)
     torch.manual_seed(cfg.seed)
     model = CUMDR(cfg, data.num_classes).to(device)
     opt = build_optimizer(model, cfg)
     sampler = torch.utils.data.DistributedSampler(data.train, seed=cfg.seed, drop_last=True) if world_size() > 1 else None
-    annotations = load_annotations_for(cfg, data)
     ann_train = None if annotations is None else annotation_texts(annotations, [s.image_key for s in data.train], 'training images')
     loader = train_loader(data.train, get_tokenizer(), cfg.batch_size, cfg.image_size, mlm=hasattr(model, 'mlm_head'),
                           num_workers=cfg.num_workers, seed=cfg.seed, sampler=sampler, annotations=ann_train)
     steps = len(loader)
-    if steps == 0: raise ValueError(f'{len(data.train)} training pairs are fewer than one batch of {cfg.batch_size}')
-    sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: lr_factor_at(s / steps, cfg))
-    start, best = 1, dict(R1=-1., epoch=0)
-    if cfg.resume and (run_dir / 'last.pt').exists():
-        ck = torch.load(run_dir / 'last.pt', map_location='cpu', weights_only=True)
-        model.load_state_dict(ck['model']); opt.load_state_dict(ck['optimizer']); sched.load_state_dict(ck['scheduler'])
+    if steps == 0 and cfg.epochs > 0:
+        raise ValueError(f'{len(data.train)} training pairs are fewer than one batch of {cfg.batch_size}')
+    sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: lr_factor_at(s / max(steps, 1), cfg))
+    start, best, best_state = 1, dict(R1=-1., epoch=0), None
+    if resume is not None:
+        ck, ck_path = resume
+        try:
+            model.load_state_dict(ck['model'])
+            opt.load_state_dict(ck['optimizer'])
+            sched.load_state_dict(ck['scheduler'])
+        except (RuntimeError, ValueError, KeyError) as e:
+            raise ConfigMismatchError(f'{ck_path} does not fit the model this configuration builds '
+                                      f'({str(e).strip().splitlines()[0][:300]}). {_start_over_advice(run_dir)}') from None
         start, best = ck['epoch'] + 1, ck['best']
-        if is_main(): print(f'resuming {run_dir} after epoch {ck["epoch"]}')
-    elif is_main() and (run_dir / 'log.jsonl').exists(): (run_dir / 'log.jsonl').unlink()  # a fresh run
+        best_state = _best_weights(run_dir, ck, ck_path)
+        if is_main():
+            if ck_path.name == 'last.prev.pt' and (run_dir / 'last.pt').exists():
+                os.replace(run_dir / 'last.pt', run_dir / 'last.pt.unreadable')  # the next save must not rotate it in
+            truncate_log(run_dir, ck['epoch'])
+            save_atomic(dict(model=best_state, epoch=best['epoch']), run_dir / 'best.pt')  # the checkpoint's best
+            print(f'resuming {run_dir} after epoch {ck["epoch"]}')
     if is_main(): cfg.save(run_dir / 'config.yaml')
     ddp = torch.nn.parallel.DistributedDataParallel(model, device_ids=[torch.device(device).index] if device.startswith('cuda') else None) \
         if world_size() > 1 else model
@@ -176,6 +430,10 @@ def train(cfg: Config, data=None, stop_after: int | None = None, progress: bool 
     g = loader.generator
     live = progress and is_main() and sys.stderr.isatty()
     t_run, last_report, steps_done = time.time(), time.time(), 0
+    if cfg.epochs == 0 and resume is None and is_main():  # zero-shot: the initial weights are "epoch 0"
+        best, best_state, final = _validate_and_save(run_dir, model, opt, sched, data, cfg, annotations, 0, best,
+                                                     best_state, time.time(), 0, {}, steps)
+        if progress: print(f"epoch 0 (the initial weights, no training): val R1 {final['R1']:.2f}", flush=True)
     for epoch in range(start, cfg.epochs + 1):
         if stop_after is not None and epoch >= start + stop_after: break
         _seed_epoch(cfg, epoch, g)
@@ -202,19 +460,8 @@ def train(cfg: Config, data=None, stop_after: int | None = None, progress: bool 
                     _log(run_dir, kind='step', epoch=epoch, step=(epoch - 1) * steps + i + 1, lr=sched.get_last_lr()[0],
                          images_per_s=ips, **{f'loss_{k}': v for k, v in terms.items()})
         if is_main():
-            venc = encode_split(model, data.val, cfg)
-            val = evaluate(model, data.val, cfg, enc=venc, fit_split=data.val, annotations=annotations); final = val[list(val)[-1]]
-            rec = dict(kind='epoch', epoch=epoch, time_s=time.time() - t0, images_per_s=seen / (time.time() - t0),
-                       **{f'loss_{k}': v / steps for k, v in sums.items()}, val={k: m for k, m in val.items()})
-            if cfg.cum:  # how spread the Gaussians are: 10/50/90th percentiles of each Gaussian's mean sigma
-                q = torch.tensor([.1, .5, .9])
-                rec['sigma'] = {k: torch.quantile(ls.exp().mean(1).float().cpu(), q).tolist()
-                                for k, ls in (('txt', venc.txt_logsig), ('img', venc.img_logsig))}
-            _log(run_dir, **rec)
-            if final['R1'] > best['R1']:
-                best = dict(R1=final['R1'], epoch=epoch, val=val); save_atomic({'model': model.state_dict(), 'epoch': epoch}, run_dir / 'best.pt')
-            save_atomic(dict(model=model.state_dict(), optimizer=opt.state_dict(), scheduler=sched.state_dict(),
-                             epoch=epoch, best=best), run_dir / 'last.pt')
+            best, best_state, final = _validate_and_save(run_dir, model, opt, sched, data, cfg, annotations, epoch, best,
+                                                         best_state, t0, seen, sums, steps)
             if progress:
                 elapsed = time.time() - t_run
                 left = elapsed / steps_done * (cfg.epochs - epoch) * steps
@@ -224,12 +471,40 @@ def train(cfg: Config, data=None, stop_after: int | None = None, progress: bool 
         barrier()
     else:
         if is_main(): finish(run_dir, model, data, cfg, best, annotations)
-    barrier()
-    return run_dir
+
+def _validate_and_save(run_dir: Path, model: CUMDR, opt, sched, data, cfg: Config, annotations: dict | None, epoch: int,
+                       best: dict, best_state: dict | None, t0: float, seen: int, sums: dict, steps: int):
+    "Validate after `epoch`, log it, save last.pt (then best.pt if it improved); returns (best, best_state, final metrics)."
+    venc = encode_split(model, data.val, cfg)
+    val = evaluate(model, data.val, cfg, enc=venc, fit_split=data.val, annotations=annotations)
+    final = val[list(val)[-1]]
+    rec = dict(kind='epoch', epoch=epoch, time_s=time.time() - t0, images_per_s=seen / (time.time() - t0),
+               **{f'loss_{k}': v / steps for k, v in sums.items()}, val={k: m for k, m in val.items()})
+    if cfg.cum:  # how spread the Gaussians are: 10/50/90th percentiles of each Gaussian's mean sigma
+        q = torch.tensor([.1, .5, .9])
+        rec['sigma'] = {k: torch.quantile(ls.exp().mean(1).float().cpu(), q).tolist()
+                        for k, ls in (('txt', venc.txt_logsig), ('img', venc.img_logsig))}
+    _log(run_dir, **rec)
+    improved = final['R1'] > best['R1']
+    if improved:
+        best = dict(R1=final['R1'], epoch=epoch, val=val)
+        best_state = {k: v.detach().to('cpu', copy=True) for k, v in model.state_dict().items()}
+    saved_config = dict(dataclasses.asdict(cfg), image_size=list(cfg.image_size))
+    save_atomic(dict(model=model.state_dict(), optimizer=opt.state_dict(), scheduler=sched.state_dict(), epoch=epoch,
+                     best=best, best_model=None if improved else best_state, config=saved_config),
+                run_dir / 'last.pt', previous=run_dir / 'last.prev.pt')
+    if improved: save_atomic(dict(model=best_state, epoch=epoch), run_dir / 'best.pt')
+    return best, best_state, final
 
 def finish(run_dir: Path, model: CUMDR, data, cfg: Config, best: dict, annotations: dict | None = None) -> dict:
     "Evaluate best.pt on test (stages fitted on val; val metrics were logged when it was chosen); write metrics.json."
-    model.load_state_dict(torch.load(run_dir / 'best.pt', map_location='cpu', weights_only=True)['model'])
+    best_file = run_dir / 'best.pt'
+    restart = 'Restart the run with the same configuration: it rewrites best.pt from last.pt.'
+    state = read_checkpoint(best_file, restart)
+    if state.get('epoch') != best['epoch']:
+        raise CheckpointError(f"{best_file} holds epoch {state.get('epoch')}, but this run's best epoch is {best['epoch']}: "
+                              f'another process wrote it. {restart}')
+    model.load_state_dict(state['model'])
     stages = default_stages(model, cfg); val_enc = encode_split(model, data.val, cfg)
     t = time.time(); test_enc = encode_split(model, data.test, cfg)  # encoded once: the oracle protocol below reuses it
     test = evaluate(model, data.test, cfg, stages, enc=test_enc, fit_split=data.val, annotations=annotations, fit_enc=val_enc)
@@ -240,7 +515,10 @@ def finish(run_dir: Path, model: CUMDR, data, cfg: Config, best: dict, annotatio
         oracle = dataclasses.replace(cfg, rucm_protocol='oracle')
         res['test_oracle'] = evaluate(model, data.test, oracle, default_stages(model, oracle), enc=test_enc, fit_split=data.val,
                                       annotations=annotations, fit_enc=val_enc)
-    tmp = run_dir / 'metrics.json.tmp'; tmp.write_text(json.dumps(res, indent=1)); os.replace(tmp, run_dir / 'metrics.json')
+    tmp = run_dir / f'metrics.json.tmp.{os.getpid()}'
+    tmp.write_text(json.dumps(res, indent=1))
+    os.replace(tmp, run_dir / 'metrics.json')
+    (run_dir / 'last.prev.pt').unlink(missing_ok=True)  # finished: no resume needs the fallback any more
     print(metrics_table(test))
     return res
 
@@ -280,17 +558,32 @@ def make_config(preset: str = 'auto', **overrides) -> Config:
     return Config(**{**base, **overrides})
 
 # %% ../nbs/09_train.ipynb #98317a44
+USER_ERRORS = (RunDirLocked, ConfigMismatchError, CheckpointError, PedesFormatError, AnnotationError)
+
 def main(argv=None):
-    import argparse, yaml
+    import argparse
     p = argparse.ArgumentParser(prog='cumdr-train', description='Train a cumdr model from a config file.')
     p.add_argument('config'); p.add_argument('overrides', nargs='*', help='key=value (YAML values)')
     a = p.parse_args(argv)
-    cfg = Config.load(a.config); kw = {}
+    try:
+        cfg = Config.load(a.config)
+    except (FileNotFoundError, ValueError) as e:
+        raise SystemExit(f'cumdr-train: {e}') from None
+    kw = {}
     for o in a.overrides:
         k, sep, v = o.partition('=')
         if not sep or not hasattr(cfg, k): raise SystemExit(f'bad override {o!r}: expected key=value with a Config field')
-        kw[k] = yaml.safe_load(v)
-    if 'image_size' in kw: kw['image_size'] = tuple(kw['image_size'])
-    train(dataclasses.replace(cfg, **kw))
+        try:
+            kw[k] = yaml.safe_load(v)
+        except yaml.YAMLError:
+            raise SystemExit(f'bad override {o!r}: the value is not valid YAML') from None
+    try:
+        cfg = dataclasses.replace(cfg, **kw)  # checked here, before anything is written
+    except ValueError as e:
+        raise SystemExit(f'cumdr-train: {e} (with the overrides {a.overrides})') from None
+    try:
+        train(cfg)
+    except USER_ERRORS as e:  # what the user has to fix: the message says how, a traceback would bury it
+        raise SystemExit(f'cumdr-train: {e}') from None
 
 if __name__ == '__main__' and '__file__' in globals(): main()  # not when this notebook runs in a kernel

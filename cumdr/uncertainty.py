@@ -12,10 +12,10 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .losses import LOSSES, LossSpec, identity_targets, itm_loss, itm_pairs
+from .losses import LOSSES, LossSpec, eot_index, identity_targets, itm_loss, itm_pairs, summary_token
 
 # %% auto #0
-__all__ = ['CUM_LOSS_SWAP', 'CUM_EXTRA_LOSSES', 'GaussianHead', 'CUMHeads', 'eot_index', 'gaussian_features', 'sample_gaussian',
+__all__ = ['CUM_LOSS_SWAP', 'CUM_EXTRA_LOSSES', 'GaussianHead', 'CUMHeads', 'gaussian_features', 'sample_gaussian',
            'pairwise_sq_dists', 'wasserstein2', 'cdm_loss', 'gaussian_entropy', 'entropy_margin', 'entropy_margin_loss',
            'pcme_loss', 'spearman_ci', 'pca_basis', 'project_gaussians', 'plot_gaussian_ellipses']
 
@@ -65,10 +65,6 @@ class CUMHeads(nn.Module):
         if pcme:
             self.pcme_a = nn.Parameter(torch.tensor(float(pcme_a)))
             self.pcme_b = nn.Parameter(torch.tensor(float(pcme_b)))
-
-def eot_index(txt_pad: torch.Tensor) -> torch.Tensor:
-    "Index of each caption's end-of-text token: the last position that is not padding."
-    return (~txt_pad).sum(1) - 1
 
 def gaussian_features(heads: CUMHeads, out: dict) -> dict:
     "The CUM entries of the model's feature dict (see the integration contract); `out.update(...)` them."
@@ -138,7 +134,8 @@ def _ditm(model, out, gather=_no_gather):
     t, v = torch.cat([tp, tn]), torch.cat([vp, vn])
     h = model.cross(out['txt_tokens'][t], out['img_tokens'][v], out['txt_pad'][t])
     mu, log_sigma = model.cum.cross(h, out['txt_pad'][t])
-    z = sample_gaussian(mu[:, 0], log_sigma[:, 0], _cum_setting(model, 'cum_samples', 5))  # (K+1, P, D) first token
+    pad = out['txt_pad'][t]
+    z = sample_gaussian(summary_token(mu, pad), summary_token(log_sigma, pad), _cum_setting(model, 'cum_samples', 5))  # (K+1, P, D)
     logits = model.itm_head(z)                                                             # (K+1, P, 2)
     # each draw has the same P pairs, so the CE over all draws is the average of the per-draw CEs
     n_pos = len(tp)
