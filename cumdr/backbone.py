@@ -106,7 +106,11 @@ def read_state_dict(path: str | Path) -> dict[str, torch.Tensor]:
         try: return load_file(path)
         except SafetensorError as e: raise CheckpointError(f'{path} cannot be read as safetensors ({e}). {PRETRAINED_ADVICE}') from None
     if is_torchscript_archive(path):  # OpenAI's release files are TorchScript archives, not pickles
-        sd = torch.jit.load(path, map_location='cpu').state_dict()
+        try:
+            sd = torch.jit.load(path, map_location='cpu').state_dict()
+        except RuntimeError as e:
+            raise CheckpointError(f'{path} is a damaged TorchScript archive ({str(e).splitlines()[0][:200]}). '
+                                  f'{PRETRAINED_ADVICE}') from None
     else:
         sd = read_checkpoint(path, PRETRAINED_ADVICE)
     if 'state_dict' in sd: sd = sd['state_dict']
@@ -126,6 +130,7 @@ def load_clip_weights(clip: nn.Module, path: str | Path) -> None:
 
 # %% ../nbs/03_backbone.ipynb #885e2bb2
 import pickle
+import zipfile
 
 class CheckpointError(ValueError):
     "A weights or checkpoint file that cannot be read; the message names the file, what is wrong and what to do."
@@ -142,7 +147,9 @@ def _checkpoint_problem(path: Path, error: Exception) -> str:
         name = text.split('GLOBAL ', 1)[1].split()[0]
         return (f'it holds pickled Python objects ({name}), not only tensors: cumdr reads checkpoints weights-only '
                 'and never runs code from a file')
-    if isinstance(error, EOFError) or 'central directory' in text:
+    with open(path, 'rb') as f:
+        zip_start = f.read(4) == b'PK\x03\x04'  # how a torch checkpoint (a zip archive) begins
+    if isinstance(error, EOFError) or 'central directory' in text or (zip_start and not zipfile.is_zipfile(path)):
         return f'it ends early ({size:,} bytes): the file is truncated, e.g. by an interrupted copy or a full disk'
     return f'it is not a torch checkpoint ({size:,} bytes of another kind of file, or a corrupted one)'
 

@@ -76,7 +76,7 @@ def sample_identity(rng: np.random.Generator) -> dict:
     a['hat_colour'] = _pick(rng, ATTRIBUTES['hat_colour']) if a['hat'] != 'none' else 'n/a'
     a['bag_colour'] = _pick(rng, ATTRIBUTES['bag_colour']) if a['bag'] != 'none' else 'n/a'
     look = dict(shade=rng.normal(0, 14, size=(6, 3)).round(1).tolist(),  # per-part colour jitter
-                skin=float(rng.uniform(.35, 1.0)), build=float(rng.uniform(.92, 1.08)),  # girth; never hides the silhouette
+                skin=float(rng.uniform(.35, 1.0)), build=float(rng.uniform(.92, 1.08)),  # girth: less than gender
                 accent=list(COLOURS.values())[rng.integers(len(COLOURS))],  # stripe / logo colour
                 inner=('white', 'black', 'grey')[rng.integers(3)])          # what shows under a jacket
     return dict(attributes={k: a[k] for k in ATTRIBUTE_NAMES}, look=look)
@@ -170,8 +170,8 @@ def render_person(attrs: dict, look: dict, view: str, rng: np.random.Generator,
     W, H = IMAGE_SIZE[1] * _S, IMAGE_SIZE[0] * _S
     img = _street(rng, W, H)
     d = ImageDraw.Draw(img)
-    # --- framing and pose. Every random draw happens here, in an order that does not depend on the attributes:
-    # two people who differ in one attribute are drawn in the same scene and pose, and differ only where it shows.
+    # --- framing and pose. No random draw (these, the scene's before, the occluder's and the light's at the end)
+    # depends on the attributes: two people who differ in one attribute are drawn in the same scene and pose.
     u = H * rng.uniform(.8, .95) / 8         # head unit: a person is 8 heads tall
     top = H * rng.uniform(.985, 1.0) - 8 * u  # the crown of the head
     cx = W / 2 + rng.uniform(-.04, .04) * W   # the centre line
@@ -280,8 +280,8 @@ def render_person(attrs: dict, look: dict, view: str, rng: np.random.Generator,
         for strap_x in (x(-.55 * t['shoulder'] * build), x(.55 * t['shoulder'] * build)):
             d.line([(strap_x, y(1.15)), (strap_x, y(3.0))], fill=(35, 35, 35), width=max(1, int(.22 * u)))
     elif bag == 'backpack' and view == 'back':
-        d.rounded_rectangle([x(-.66), y(1.35), x(.66), y(3.7)], radius=.2 * u, fill=bag_colour, outline=_edge(bag_colour),
-                            **seam)
+        d.rounded_rectangle([x(-.66), y(1.35), x(.66), y(3.7)], radius=.2 * u, fill=bag_colour,
+                            outline=_edge(bag_colour), **seam)
     elif bag == 'handbag':
         d.rectangle([hand[0] - .42 * u, y(3.7), hand[0] + .42 * u, y(4.7)], fill=bag_colour, outline=_edge(bag_colour),
                     **seam)
@@ -325,7 +325,7 @@ def render_person(attrs: dict, look: dict, view: str, rng: np.random.Generator,
         else:  # a cap: a crown over the head and a brim that points where the person looks
             d.chord([x(-.5), y(-.12), x(.5), y(.76)], 180, 360, fill=hat, outline=_edge(hat), **seam)
             brim = [x(-.55), x(.55)] if front else sorted([x(ahead * .2), x(ahead * .85)])
-            if not view == 'back':
+            if view != 'back':  # from behind the brim is hidden by the head
                 d.rectangle([brim[0], y(.26), brim[1], y(.42)], fill=hat)
     # --- occluders (see `visible_attributes`) and photometric nuisances
     if occlusion == 'feet':  # something low in front of the person: a car bonnet, a bench
