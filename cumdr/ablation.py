@@ -89,7 +89,8 @@ def notebook_parameters(notebook: str | Path) -> dict:
     except json.JSONDecodeError as e: raise ValueError(f'{notebook} is not a notebook (JSON): {e}') from None
     cells = [c for c in nb.get('cells', []) if 'parameters' in c.get('metadata', {}).get('tags', [])]
     if not cells: raise ValueError(f'{notebook} has no cell tagged "parameters"')
-    src = cells[0]['source']; src = ''.join(src) if isinstance(src, list) else src
+    src = cells[0]['source']
+    src = ''.join(src) if isinstance(src, list) else src
     names = {}
     for node in ast.parse(src).body:
         targets = node.targets if isinstance(node, ast.Assign) else [node.target] if isinstance(node, ast.AnnAssign) else []
@@ -104,7 +105,8 @@ def check_params(params: dict, notebook: str | Path) -> dict:
     params = dict(params or {})
     reserved = sorted(set(params) & set(RUN_KEYS))
     if reserved: raise ValueError(f'params may not set {reserved}: the harness sets them per run (use dataset=, rows=, seeds=, output_dir=)')
-    known = notebook_parameters(notebook); unknown = sorted(set(params) - set(known))
+    known = notebook_parameters(notebook)
+    unknown = sorted(set(params) - set(known))
     if unknown: raise ValueError(f'{unknown} are not parameters of {notebook}; it takes {sorted(known)}')
     try: return json.loads(json.dumps(params))
     except TypeError as e: raise ValueError(f'params must be JSON values (papermill injects them as literals): {e}') from None
@@ -113,7 +115,8 @@ def check_params(params: dict, notebook: str | Path) -> dict:
 def shared_synthetic_data(root: str | Path, dataset: str, ids: int, seed: int = 0) -> Path:
     "Generate synthetic `dataset` with `ids` identities under `root` unless it is there already; returns `root`."
     from cumdr.synthetic import generate
-    root = Path(root); meta = root / dataset / 'synthetic_meta.json'  # written last by generate(): present = complete
+    root = Path(root)
+    meta = root / dataset / 'synthetic_meta.json'  # written last by generate(): present = complete
     if meta.exists():
         gen = json.loads(meta.read_text())['generator']
         if (gen['format'], gen['ids'], gen['seed']) != (dataset, ids, seed):
@@ -136,21 +139,25 @@ def run_dir_of(output_dir: str | Path, row: str, seed: int) -> Path: return Path
 
 def _record_batch(output_dir: Path, dataset: str, rows: list, seeds: list, params: dict, notebook: Path) -> dict:
     "Write (or extend) output_dir/batch.json; refuse to extend a batch that had other settings."
-    f = output_dir / 'batch.json'; new = dict(dataset=dataset, params=params, rows=rows, seeds=seeds, notebook=str(notebook))
+    f = output_dir / 'batch.json'
+    new = dict(dataset=dataset, params=params, rows=rows, seeds=seeds, notebook=str(notebook))
     if f.exists():
         old = json.loads(f.read_text())
         diff = {k: dict(recorded=old.get(k), now=new[k]) for k in ('dataset', 'params') if old.get(k) != new[k]}
         if diff: raise ValueError(f'{output_dir} holds a batch with other settings {diff}: use a new output_dir (or delete {f})')
         new['rows'] = [r for r in ROWS if r in old['rows'] or r in rows]
         new['seeds'] = sorted(set(old['seeds']) | set(seeds))
-    f.write_text(json.dumps(new, indent=1)); return new
+    f.write_text(json.dumps(new, indent=1))
+    return new
 
 def run_ablation(output_dir: str | Path, dataset: str = 'CUHK-PEDES', rows=ROWS, seeds=(0,), params: dict | None = None,
                  notebook: str | Path | None = None, kernel: str = 'python3', execute=None, progress: bool = True,
                  raise_on_error: bool = True) -> list[Path]:
     "Execute train_eval for every row × seed into output_dir/<row>/seed<k>, skipping finished runs; returns the run dirs."
-    output_dir = Path(output_dir).resolve(); notebook = train_eval_notebook(notebook)
-    rows = list(dict.fromkeys(canonical_row(r) for r in rows)); seeds = list(dict.fromkeys(int(s) for s in seeds))
+    output_dir = Path(output_dir).resolve()
+    notebook = train_eval_notebook(notebook)
+    rows = list(dict.fromkeys(canonical_row(r) for r in rows))
+    seeds = list(dict.fromkeys(int(s) for s in seeds))
     if not rows or not seeds: raise ValueError(f'nothing to run: rows={rows}, seeds={seeds}')
     from cumdr.datasets import DATASETS
     if dataset not in DATASETS: raise ValueError(f'unknown dataset {dataset!r}; expected one of {list(DATASETS)}')
@@ -163,17 +170,22 @@ def run_ablation(output_dir: str | Path, dataset: str = 'CUHK-PEDES', rows=ROWS,
         ids = params.get('synthetic_ids') or PRESETS['small']['synthetic_ids']
         run_params['root_dir'] = str(shared_synthetic_data(output_dir / 'data', dataset, int(ids)))
     execute = execute or papermill_execute
-    runs = [(row, seed) for seed in seeds for row in rows]; failed = []
+    runs = [(row, seed) for seed in seeds for row in rows]
+    failed = []
 
     def log(line):
         if progress: print(line, flush=True)
         with open(output_dir / 'batch.log', 'a') as f: f.write(f"{time.strftime('%Y-%m-%d %H:%M:%S')} {line}\n")
 
     for i, (row, seed) in enumerate(runs, 1):
-        run_dir = run_dir_of(output_dir, row, seed); tag = f'[{i}/{len(runs)}] {row:<12} seed {seed}'
-        if is_finished(run_dir): log(f'{tag}: skipped (finished)'); continue
+        run_dir = run_dir_of(output_dir, row, seed)
+        tag = f'[{i}/{len(runs)}] {row:<12} seed {seed}'
+        if is_finished(run_dir):
+            log(f'{tag}: skipped (finished)')
+            continue
         resuming = (run_dir / 'last.pt').exists()
-        run_dir.mkdir(parents=True, exist_ok=True); (run_dir / 'error.txt').unlink(missing_ok=True)
+        run_dir.mkdir(parents=True, exist_ok=True)
+        (run_dir / 'error.txt').unlink(missing_ok=True)
         if progress: print(f'{tag}: running{" (resuming from last.pt)" if resuming else ""}...', flush=True)
         t0 = time.time()
         try:
@@ -183,7 +195,8 @@ def run_ablation(output_dir: str | Path, dataset: str = 'CUHK-PEDES', rows=ROWS,
         except Exception as e:
             (run_dir / 'error.txt').write_text(traceback.format_exc())
             msg = (str(e).strip().splitlines() or [type(e).__name__])[0][:200]
-            failed.append(f'{row} seed {seed}: {msg}'); log(f'{tag}: FAILED after {time.time() - t0:.0f} s: {msg} (see {run_dir}/error.txt)')
+            failed.append(f'{row} seed {seed}: {msg}')
+            log(f'{tag}: FAILED after {time.time() - t0:.0f} s: {msg} (see {run_dir}/error.txt)')
             continue
         log(f"{tag}: ran{' (resumed)' if resuming else ''} in {time.time() - t0:.0f} s")
     if failed and raise_on_error: raise RuntimeError(f'{len(failed)} of {len(runs)} runs failed:\n' + '\n'.join(failed))
@@ -204,7 +217,9 @@ def _read_json(path: Path) -> dict:
 
 def read_run(run_dir: str | Path) -> dict:
     "The numbers of one finished run: metrics.json, analysis.json and the validation curve from log.jsonl."
-    run_dir = Path(run_dir); m = _read_json(run_dir / 'metrics.json'); a = _read_json(run_dir / 'analysis.json')
+    run_dir = Path(run_dir)
+    m = _read_json(run_dir / 'metrics.json')
+    a = _read_json(run_dir / 'analysis.json')
     if not m.get('test'): raise ValueError(f"{run_dir / 'metrics.json'} has no 'test' metrics")
     curve = None
     if (run_dir / 'log.jsonl').exists():
@@ -217,7 +232,10 @@ def _final(stages: dict) -> dict: return stages[list(stages)[-1]]
 
 def summarize_row(row: str, runs: dict[int, dict]) -> dict:
     "Mean ± std over seeds of one row's runs ({seed: read_run(...)})."
-    c = row_components(row); seeds = sorted(runs); R = [runs[s] for s in seeds]; M = [r['metrics'] for r in R]
+    c = row_components(row)
+    seeds = sorted(runs)
+    R = [runs[s] for s in seeds]
+    M = [r['metrics'] for r in R]
     out = dict(components=row, n=len(R), seeds=seeds)
     if not R: return out
     finals = [list(m['test'])[-1] for m in M]
@@ -273,7 +291,9 @@ def compile_results(output_dir: str | Path) -> dict:
         runs = {}
         for seed in sorted(set(seeds) | found.get(row, set())):
             d = run_dir_of(output_dir, row, seed)
-            if not is_finished(d): missing.append(dict(row=row, seed=seed, reason=_why_not_finished(d))); continue
+            if not is_finished(d):
+                missing.append(dict(row=row, seed=seed, reason=_why_not_finished(d)))
+                continue
             runs[seed] = read_run(d)
             if config is None: config = {k: v for k, v in runs[seed]['config'].items() if k not in _CONFIG_PER_RUN}
         per_row[row] = summarize_row(row, runs)
@@ -316,7 +336,8 @@ def results_markdown(results: dict) -> str:
 
 def paper_table(dataset: str = 'CUHK-PEDES') -> str:
     "The paper's ablation (R@1/5/10 and R@1 over its baseline row) and IRRA's numbers, with how they were obtained."
-    rows = PAPER['CUMDR'].get(dataset, {}); base = rows.get(BASELINE)
+    rows = PAPER['CUMDR'].get(dataset, {})
+    base = rows.get(BASELINE)
     lines = [f'CUMDR paper, {dataset} ({PAPER["protocol"]["CUMDR"]}):', '',
              '| row | R1 | R5 | R10 | ΔR1 vs none |', '|---|---:|---:|---:|---:|']
     lines += [f"| {r} | {m['R1']:.2f} | {m['R5']:.2f} | {m['R10']:.2f} | " + (f"{m['R1'] - base['R1']:+.2f}" if base and r != BASELINE else '—') + ' |'
@@ -380,12 +401,15 @@ def _runs(n: int) -> str: return f"{n} run{'s' if n != 1 else ''}"
 
 def comparison_table(results: dict, metric: str = 'R1') -> str:
     "Per row: the paper's R@1 and its difference to the paper's baseline, beside ours (mean ± std, Δ ± SE, verdict)."
-    paper = PAPER['CUMDR'].get('CUHK-PEDES', {}); rows = results['rows']; base = rows.get(BASELINE, {})
+    paper = PAPER['CUMDR'].get('CUHK-PEDES', {})
+    rows = results['rows']
+    base = rows.get(BASELINE, {})
     lines = [f'| row | paper {metric} (CUHK-PEDES) | paper Δ | ours {metric} ({results.get("dataset")}) | ours Δ ± SE | verdict |',
              '|---|---:|---:|---:|---:|---|']
     for row in ROWS:
         if row not in rows: continue
-        p = paper.get(row, {}).get(metric); pb = paper.get(BASELINE, {}).get(metric)
+        p = paper.get(row, {}).get(metric)
+        pb = paper.get(BASELINE, {}).get(metric)
         ours = rows[row].get('test', {}).get(metric)
         if row == BASELINE: d = dict(delta=None, se=None, verdict='baseline')
         elif not base.get('n'): d = dict(delta=None, se=None, verdict='no baseline run')
@@ -408,7 +432,8 @@ def commentary(results: dict, metric: str = 'R1', alpha: float = .05) -> str:
     if n_seeds == [1]:
         out.append('**With one seed per row the seed spread is unknown, so no difference below can be told from noise.**')
     # main effects over the factorial design
-    me = main_effects({r: v.get('test', {}).get(metric) for r, v in rows.items()}); pme = paper_main_effects(metric=metric)
+    me = main_effects({r: v.get('test', {}).get(metric) for r, v in rows.items()})
+    pme = paper_main_effects(metric=metric)
     if me:
         out += ['', f'**Main effects** (mean {metric} of the 4 rows with a component minus the 4 without; paper on CUHK-PEDES in brackets):']
         for c, e in me.items():
@@ -451,7 +476,8 @@ def commentary(results: dict, metric: str = 'R1', alpha: float = .05) -> str:
     if cum:
         if rhos:
             cis = [ci for v in cum.values() for ci in v.get('rho_ci95', []) if ci]
-            above = sum(ci[0] > 0 for ci in cis); below = sum(ci[1] < 0 for ci in cis)
+            above = sum(ci[0] > 0 for ci in cis)
+            below = sum(ci[1] < 0 for ci in cis)
             out += ['', f"**CUM's σ against caption ambiguity**: Spearman ρ = {np.mean(rhos):+.3f} (mean of {len(rhos)} runs, "
                         f"range {min(rhos):+.3f} to {max(rhos):+.3f}); the 95% interval excludes 0 above in {above} and below in "
                         f"{below} of {len(cis)} runs. " + ('' if not cis else 'Uncertainty tracks ambiguity in every run.' if above == len(cis) else
@@ -485,19 +511,22 @@ def plot_results(results: dict, ax=None, metric: str = 'R1'):
     import matplotlib.pyplot as plt
     if ax is None: _, ax = plt.subplots(figsize=(7, 3.2))
     rows = [r for r, v in results['rows'].items() if v.get('n')]
-    stats = [results['rows'][r]['test'][metric] for r in rows]; x = np.arange(len(rows))
+    stats = [results['rows'][r]['test'][metric] for r in rows]
+    x = np.arange(len(rows))
     ax.bar(x, [s['mean'] for s in stats], yerr=[s['std'] for s in stats], capsize=3, alpha=.75,
            color=['grey' if r == BASELINE else 'C0' for r in rows])
     rng = np.random.default_rng(0)
     for xi, s in zip(x, stats): ax.plot(xi + rng.uniform(-.15, .15, len(s['values'])), s['values'], 'k.', ms=4)
     base = results['rows'].get(BASELINE, {})
     if base.get('n'):
-        b = base['test'][metric]; ax.axhline(b['mean'], color='grey', ls='--', lw=1, label='baseline (none)')
+        b = base['test'][metric]
+        ax.axhline(b['mean'], color='grey', ls='--', lw=1, label='baseline (none)')
         if b['std']: ax.axhspan(b['mean'] - b['std'], b['mean'] + b['std'], color='grey', alpha=.15, lw=0)
         ax.legend(loc='upper left', fontsize=8)
     vals = [x_ for s in stats for x_ in s['values']]
     if vals:
-        lo, hi = min(vals), max(vals); pad = max(hi - lo, 1.)
+        lo, hi = min(vals), max(vals)
+        pad = max(hi - lo, 1.)
         ax.set_ylim(max(0., lo - .6 * pad), hi + .4 * pad)
     ax.set_xticks(x, rows, rotation=30, ha='right')
     ax.set_ylabel(f'test {metric} (final stage)')
@@ -514,11 +543,14 @@ def plot_val_curves(results: dict, ax=None, metric_label: str = 'val R1'):
         epochs = sorted({e for c in curves for e in c['epoch']})
         per = [[dict(zip(c['epoch'], c['R1'])).get(e) for c in curves] for e in epochs]
         mean = [np.mean([y for y in p if y is not None]) for p in per]
-        lo = [min(y for y in p if y is not None) for p in per]; hi = [max(y for y in p if y is not None) for p in per]
+        lo = [min(y for y in p if y is not None) for p in per]
+        hi = [max(y for y in p if y is not None) for p in per]
         color = 'k' if row == BASELINE else f'C{i}'
         ax.plot(epochs, mean, '-', color=color, lw=2 if row == BASELINE else 1, label=row)
         ax.fill_between(epochs, lo, hi, color=color, alpha=.12, lw=0)
-    ax.set_xlabel('epoch'); ax.set_ylabel(metric_label + ' (final stage)'); ax.legend(fontsize=7, ncol=2, loc='best')
+    ax.set_xlabel('epoch')
+    ax.set_ylabel(metric_label + ' (final stage)')
+    ax.legend(fontsize=7, ncol=2, loc='best')
     return ax
 
 # %% ../nbs/11_ablation.ipynb #a9dd5f11
@@ -556,10 +588,14 @@ def main(argv=None, execute=None):
     except ValueError as e: raise SystemExit(str(e))
     if not a.compile_only:
         run_ablation(a.output_dir, a.dataset, a.rows, a.seeds, params, a.notebook, a.kernel, execute=execute, raise_on_error=False)
-    res = compile_results(a.output_dir); print(results_markdown(res))
+    res = compile_results(a.output_dir)
+    print(results_markdown(res))
     if res['n_finished']:
         from matplotlib.figure import Figure  # no pyplot: no backend, no window
-        fig = Figure(figsize=(7, 3.2)); plot_results(res, fig.subplots()); (Path(a.output_dir) / 'figures').mkdir(exist_ok=True)
-        fig.tight_layout(); fig.savefig(Path(a.output_dir) / 'figures' / 'ablation.png', dpi=120)
+        fig = Figure(figsize=(7, 3.2))
+        plot_results(res, fig.subplots())
+        (Path(a.output_dir) / 'figures').mkdir(exist_ok=True)
+        fig.tight_layout()
+        fig.savefig(Path(a.output_dir) / 'figures' / 'ablation.png', dpi=120)
     if res['missing']: raise SystemExit(f"{len(res['missing'])} of {res['n_expected']} runs are not finished (see results.md)")
     # returns None: a console script's return value becomes its exit status

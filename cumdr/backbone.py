@@ -191,7 +191,8 @@ class Backbone(nn.Module):
         eot = text.argmax(-1)  # the end-of-text id is the largest id in CLIP's vocabulary
         # CLIP's text attention is causal, so positions after the longest caption's end change nothing before it:
         # run only up to there (captions use ~17 of 77 positions) and pad the token features back with zeros.
-        L = text.shape[1]; n = int(eot.max()) + 1
+        L = text.shape[1]
+        n = int(eot.max()) + 1
         mask = c.attn_mask[:n, :n] if c.attn_mask is not None else None
         x = c.token_embedding(text[:, :n]) + c.positional_embedding[:n]
         x = c.ln_final(c.transformer(x, attn_mask=mask))

@@ -197,7 +197,9 @@ def load_pedes(name: str, root: str | Path, check_images: bool = False, val_frac
     if not root.is_dir(): raise FileNotFoundError(f'dataset root {root} does not exist (see data_README.md)')
     ddir = root / name
     if not ddir.is_dir(): raise FileNotFoundError(f'{ddir} does not exist: expected {name} under the root {root}')
-    ann = _find_annotation(ddir, name); key = DATASETS[name]['path_key']; img_dir = ddir / 'imgs'
+    ann = _find_annotation(ddir, name)
+    key = DATASETS[name]['path_key']
+    img_dir = ddir / 'imgs'
     entries = _read_entries(ann, name)
     _check_images([str(img_dir / e[key]) for e in entries], ann, check_images)
     by_split = {s: [e for e in entries if e['split'] == s] for s in DATASETS[name]['splits']}
@@ -222,7 +224,8 @@ CLIP_STD = (0.26862954, 0.26130258, 0.27577711)
 
 def build_transform(image_size: tuple[int, int] = (384, 128), train: bool = False):
     "IRRA's evaluation transform, or with `train=True` its augmentations."
-    size = tuple(image_size); norm = T.Normalize(CLIP_MEAN, CLIP_STD)
+    size = tuple(image_size)
+    norm = T.Normalize(CLIP_MEAN, CLIP_STD)
     if not train: return T.Compose([T.Resize(size, interpolation=T.InterpolationMode.BICUBIC), T.ToTensor(), norm])
     pad = max(1, round(10 * size[0] / 384))  # IRRA's 10-pixel pad at 384x128, scaled: 2 px at 64x32, not a third of the width
     return T.Compose([T.Resize(size, interpolation=T.InterpolationMode.BICUBIC), T.RandomHorizontalFlip(.5),
@@ -250,7 +253,8 @@ def mlm_mask(tokens: torch.Tensor, p: float = .15, generator: torch.Generator | 
     none = ~chosen.any(-1, keepdim=True) & eligible.any(-1, keepdim=True)
     chosen |= none & (torch.arange(tokens.shape[-1], device=tokens.device) == forced)
     labels = torch.where(chosen, tokens, torch.full_like(tokens, IGNORE_INDEX))
-    u = r(); rand_tok = torch.randint(1, mask_token, tokens.shape, generator=generator, device=tokens.device)
+    u = r()
+    rand_tok = torch.randint(1, mask_token, tokens.shape, generator=generator, device=tokens.device)
     masked = torch.where(chosen & (u < .8), torch.full_like(tokens, mask_token), tokens)
     masked = torch.where(chosen & (u >= .8) & (u < .9), rand_tok, masked)
     return masked, labels
@@ -266,7 +270,8 @@ class TrainDataset(Dataset):
         self.ann_tokens = None if annotations is None else tokenizer(annotations)
     def __len__(self): return len(self.samples)
     def __getitem__(self, i):
-        s = self.samples[i]; tok = self.tokens[i]
+        s = self.samples[i]
+        tok = self.tokens[i]
         out = dict(pids=s.pid, image_ids=s.image_id, images=self.transform(read_image(s.image_path)), caption_ids=tok)
         if self.mlm: out['mlm_ids'], out['mlm_labels'] = mlm_mask(tok)
         if self.ann_tokens is not None: out['ann_ids'] = self.ann_tokens[i]

@@ -155,9 +155,11 @@ def dar_loss(denoiser: nn.Module, diffusion: GaussianDiffusion, t: torch.Tensor,
              k: int, temp: float, generator: torch.Generator | None = None) -> torch.Tensor:
     "CE(temp * x0_hat, true slot) of the denoiser on the batch's hard-negative candidate sets (features detached)."
     dtype = torch.promote_types(t.dtype, torch.float32)                          # bf16 features -> fp32 maths
-    t = F.normalize(t.detach().to(dtype), dim=-1); v = F.normalize(v.detach().to(dtype), dim=-1)
+    t = F.normalize(t.detach().to(dtype), dim=-1)
+    v = F.normalize(v.detach().to(dtype), dim=-1)
     cand, target = dar_candidates(t, v, pids, pids, k, generator)
-    B, K = cand.shape; dev = _gen_device(generator, t.device)
+    B, K = cand.shape
+    dev = _gen_device(generator, t.device)
     step = torch.randint(0, diffusion.T, (B,), generator=generator, device=dev).to(t.device)
     noise = torch.randn(B, K, generator=generator, device=dev).to(t.device, dtype)
     xt = diffusion.q_sample(F.one_hot(target, K).to(dtype), step, noise)
@@ -187,7 +189,8 @@ def refine_topk(denoiser: nn.Module, diffusion: GaussianDiffusion, txt: torch.Te
     if scores.ndim != 2 or txt.shape[0] != scores.shape[0] or img.shape[0] != scores.shape[1] or txt.shape[1] != img.shape[1]:
         raise ValueError(f'refine_topk: need scores (Q, G), txt (Q, D), img (G, D); got {tuple(scores.shape)}, '
                          f'{tuple(txt.shape)}, {tuple(img.shape)}')
-    Q, G = scores.shape; k = min(k, G)
+    Q, G = scores.shape
+    k = min(k, G)
     top = scores.topk(k, dim=1).indices                                          # (Q, K)
     noise = torch.randn(Q, k, generator=generator, device=_gen_device(generator, scores.device)).to(scores.device, txt.dtype)
     x0 = torch.empty(Q, k, dtype=txt.dtype, device=scores.device)
@@ -201,7 +204,8 @@ def refine_topk(denoiser: nn.Module, diffusion: GaussianDiffusion, txt: torch.Te
 def refine_topk_loop(denoiser: nn.Module, diffusion: GaussianDiffusion, txt: torch.Tensor, img: torch.Tensor,
                      scores: torch.Tensor, k: int, steps: int, generator: torch.Generator | None = None):
     "Reference for `refine_topk`: one query at a time (same candidates, same noise). Slow; tests and benchmarks."
-    Q, G = scores.shape; k = min(k, G)
+    Q, G = scores.shape
+    k = min(k, G)
     noise = torch.randn(Q, k, generator=generator, device=_gen_device(generator, scores.device)).to(scores.device, txt.dtype)
     tops, x0s = [], []
     for q in range(Q):

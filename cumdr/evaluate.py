@@ -60,11 +60,15 @@ def encode_split(model: CUMDR, split: RetrievalSplit, cfg: Config, keep_tokens: 
     with autocast_for(device, cfg.bf16):
         for x in gallery_loader(split, cfg.eval_batch_size, cfg.image_size, cfg.num_workers):
             g, t, ls = model.encode_image(x.to(device, non_blocking=True))
-            ig.append(g.float()); it.append(t.to(tdtype) if keep_tokens else None); il.append(ls)
+            ig.append(g.float())
+            it.append(t.to(tdtype) if keep_tokens else None)
+            il.append(ls)
         ids = get_tokenizer()(split.captions)
         for s in range(0, len(ids), cfg.eval_batch_size):
             g, t, ls = model.encode_text(ids[s:s + cfg.eval_batch_size].to(device))
-            tg.append(g.float()); tt.append(t.to(tdtype) if keep_tokens else None); tl.append(ls)
+            tg.append(g.float())
+            tt.append(t.to(tdtype) if keep_tokens else None)
+            tl.append(ls)
     cat = lambda xs: torch.cat(xs) if keep_tokens else None
     logsig = lambda xs: torch.cat(xs).float() if xs[0] is not None else None
     return Encoded(F.normalize(torch.cat(ig), dim=-1), F.normalize(torch.cat(tg), dim=-1), cat(it), cat(tt),
@@ -74,14 +78,17 @@ def encode_split(model: CUMDR, split: RetrievalSplit, cfg: Config, keep_tokens: 
 # %% ../nbs/10_evaluate.ipynb #c598e833
 def global_similarity(scores, ctx: dict) -> torch.Tensor:
     "First stage: cosine similarity of global features (ignores its input)."
-    e = ctx['enc']; return e.txt_global @ e.img_global.T
+    e = ctx['enc']
+    return e.txt_global @ e.img_global.T
 
 @torch.no_grad()
 def itm_logits_topk(model: CUMDR, enc: Encoded, top: torch.Tensor, chunk: int = 1024, bf16: bool = True) -> torch.Tensor:
     "ITM log-odds for the candidates `top` (Q, k) of every query, pairs flattened and chunked."
-    q = torch.arange(top.shape[0], device=top.device)[:, None].expand_as(top).reshape(-1); g = top.reshape(-1)
+    q = torch.arange(top.shape[0], device=top.device)[:, None].expand_as(top).reshape(-1)
+    g = top.reshape(-1)
     # pairs ordered by caption length: each chunk then runs only up to its own longest caption (itm_logit trims)
-    order = (~enc.txt_pad).sum(1)[q].argsort(stable=True); q, g = q[order], g[order]
+    order = (~enc.txt_pad).sum(1)[q].argsort(stable=True)
+    q, g = q[order], g[order]
     out = torch.empty(len(q), device=top.device)
     with autocast_for(top.device, bf16):
         for s in range(0, len(q), chunk):
@@ -96,12 +103,16 @@ def combine_topk(scores: torch.Tensor, top: torch.Tensor, new: torch.Tensor) -> 
     return scores.scatter(1, top, new - new.amin(1, keepdim=True) + rest + 1)
 
 class ItmRerank:
-    "Stage: re-score the top-k of the incoming scores with the ITM head."
-    def __init__(self, k: int, weight: float = 1., chunk: int = 1024): self.k, self.weight, self.chunk = k, weight, chunk
+    "Stage: re-score the top-k of the incoming scores with the ITM head (both in log-odds: ITM logit + w S'/tau)."
+    def __init__(self, k: int, weight: float = 1., chunk: int = 1024):
+        self.k, self.weight, self.chunk = k, weight, chunk
+
     def __call__(self, scores, ctx):
+        cfg = ctx['cfg']
         top = scores.topk(min(self.k, scores.shape[1]), dim=1).indices
-        itm = itm_logits_topk(ctx['model'], ctx['enc'], top, self.chunk, ctx['cfg'].bf16)
-        return combine_topk(scores, top, itm + self.weight * scores.gather(1, top))
+        itm = itm_logits_topk(ctx['model'], ctx['enc'], top, self.chunk, cfg.bf16)
+        return combine_topk(scores, top, itm + self.weight * scores.gather(1, top) / cfg.tau)
+
     def __repr__(self): return f'ItmRerank(k={self.k}, weight={self.weight})'
 
 def default_stages(model: CUMDR, cfg: Config) -> dict:
@@ -178,13 +189,15 @@ def evaluate_run(run_dir: str | Path, split: str = 'test', device: str | None = 
     "Evaluate a run's best checkpoint on `split` (stages fitted on val); `overrides` change evaluation settings, e.g. rucm_protocol='oracle'."
     from cumdr.train import load_data, load_annotations_for
     model, cfg = load_model(run_dir, device)
-    cfg = dataclasses.replace(cfg, **overrides); model.cfg = cfg
+    cfg = dataclasses.replace(cfg, **overrides)
+    model.cfg = cfg
     data = data or load_data(cfg)
     return evaluate(model, data.split(split), cfg, fit_split=data.val, annotations=load_annotations_for(cfg, data))
 
 def main(argv=None):
     p = argparse.ArgumentParser(prog='cumdr-eval', description='Evaluate a cumdr run directory.')
-    p.add_argument('run_dir'); p.add_argument('--split', default='test', choices=['val', 'test'])
+    p.add_argument('run_dir')
+    p.add_argument('--split', default='test', choices=['val', 'test'])
     p.add_argument('--device', default=None)
     a = p.parse_args(argv)
     t = time.time()
@@ -192,4 +205,5 @@ def main(argv=None):
         res = evaluate_run(a.run_dir, a.split, a.device)
     except (FileNotFoundError, CheckpointError) as e:  # a folder that is not a run, a missing or broken checkpoint
         raise SystemExit(f'cumdr-eval: {e}') from None
-    print(metrics_table(res)); print(f'({a.split}, {time.time() - t:.1f} s)')
+    print(metrics_table(res))
+    print(f'({a.split}, {time.time() - t:.1f} s)')

@@ -47,7 +47,10 @@ def refine_with_trajectory(model, stage, txt: torch.Tensor, img: torch.Tensor, s
     if noise.shape != (1, K): raise ValueError(f'refine_with_trajectory: noise must be (1, {K}), got {tuple(noise.shape)}')
     top = scores.topk(K, dim=1).indices                                              # (1, K) the incoming top-K
     steps, xt, x0 = [], [], []
-    def record(t, x_t, x0_hat): steps.append(t); xt.append(x_t[0].clone()); x0.append(x0_hat[0].clone())
+    def record(t, x_t, x0_hat):
+        steps.append(t)
+        xt.append(x_t[0].clone())
+        x0.append(x0_hat[0].clone())
     final = model.diffusion.sample(conditioned_denoiser(model.denoiser, txt, img[top]), (1, K), stage.steps,
                                    noise=noise.to(scores.device, txt.dtype), callback=record)
     fused = fuse_topk(scores, top, final, stage.alpha)                              # scores + α softmax(x̂0) on the top-K
@@ -128,7 +131,8 @@ class Explorer:
         scores = run_stages({n: s for n, s in self.stages.items() if n != 'dar'}, ctx)     # global -> rucm -> itm
         dar = None
         if 'dar' in self.stages:
-            st = self.stages['dar']; K = min(st.k, len(self.split.image_paths))
+            st = self.stages['dar']
+            K = min(st.k, len(self.split.image_paths))
             noise = dar_noise(st.seed, K) if caption_index is None else \
                     dar_noise(st.seed, K, len(self.split.captions), caption_index)
             e = ctx['enc']
@@ -136,7 +140,8 @@ class Explorer:
             scores['dar'] = dar.pop('fused')
         scores = {n: s[0].float().cpu() for n, s in scores.items()}
         final = scores[list(scores)[-1]]
-        k = min(int(k), len(final)); top = final.topk(k).indices
+        k = min(int(k), len(final))
+        top = final.topk(k).indices
         gallery_pids = self.split.image_pids.cpu()
         match = rank = None
         if true_pid is not None:
@@ -174,7 +179,8 @@ MATCH_COLOR, OTHER_COLOR, QUERY_COLOR = 'tab:green', 'tab:gray', 'black'
 
 def _note(ax, text: str):
     "A panel replaced by a one-line note."
-    ax.text(.5, .5, text, ha='center', va='center', fontsize=8, wrap=True, transform=ax.transAxes); ax.set_axis_off()
+    ax.text(.5, .5, text, ha='center', va='center', fontsize=8, wrap=True, transform=ax.transAxes)
+    ax.set_axis_off()
     return ax
 
 def _colors(match, n: int) -> list[str]:
@@ -197,7 +203,9 @@ def render_topk(res: dict, ax, size=(64, 128), gap: int = 10):
         m = res['match'] is not None and bool(res['match'][r])
         ax.add_patch(Rectangle((x, 0), w, h, fill=False, lw=3 if m else .8, edgecolor=MATCH_COLOR if m else OTHER_COLOR))
         ax.text(x + w / 2, -4, f"#{r + 1} pid {int(res['pids'][r])}\n{float(final[r]):.3f}", ha='center', va='bottom', fontsize=7)
-    ax.set_xlim(-gap / 2, len(res['paths']) * (w + gap) - gap / 2); ax.set_ylim(h + 2, -30); ax.set_axis_off()
+    ax.set_xlim(-gap / 2, len(res['paths']) * (w + gap) - gap / 2)
+    ax.set_ylim(h + 2, -30)
+    ax.set_axis_off()
     truth = '' if res['true_pid'] is None else f" | true pid {res['true_pid']}: first match at rank {res['rank_true']}"
     ax.set_title(f"top-{res['k']} after {res['stages'][-1]}{truth}", fontsize=9)
     return ax
@@ -206,7 +214,8 @@ def render_gaussians(res: dict, ax):
     "The query's and the top-k candidates' Gaussians, projected on the top-2 principal directions of the candidates' means."
     g = res['gaussians']
     if g is None: return _note(ax, NOTES['cum'])
-    mu = torch.cat([g['query_mu'][None], g['mu']]); log_sigma = torch.cat([g['query_logsig'][None], g['logsig']])
+    mu = torch.cat([g['query_mu'][None], g['mu']])
+    log_sigma = torch.cat([g['query_logsig'][None], g['logsig']])
     # the plane where the candidates differ most; the query's offset off it (mostly the modality gap) is in the title
     center, basis = pca_basis(g['mu'] if len(g['mu']) >= 3 else mu, 2)
     mu2, cov2 = project_gaussians(mu, log_sigma, basis, center)
@@ -222,7 +231,8 @@ def render_complementary(res: dict, ax, width: int = 62):
     "C(q, g) of each top-k candidate's annotation (bars, zoomed axis), the fused term w·C beside, the annotation as label."
     c = res['comp']
     if c is None: return _note(ax, NOTES['rucm'])
-    C = c['C'].numpy(); y = np.arange(len(C))
+    C = c['C'].numpy()
+    y = np.arange(len(C))
     ax.barh(y, C, color=_colors(res['match'], len(y)))
     if c['contribution'] is not None:
         for i, (v, wc) in enumerate(zip(C.tolist(), c['contribution'].tolist())):
@@ -230,14 +240,16 @@ def render_complementary(res: dict, ax, width: int = 62):
     label = lambda i, t: '\n'.join(textwrap.wrap(f'#{i + 1} {t}', width, max_lines=2, placeholder=' …'))
     ax.set_yticks(y, [label(i, t) for i, t in enumerate(c['annotations'])], fontsize=5.5)
     span = float(C.max() - C.min()) + 1e-3                      # zoomed: the differences between candidates matter
-    ax.set_xlim(C.min() - .3 * span, C.max() + .6 * span); ax.invert_yaxis()
+    ax.set_xlim(C.min() - .3 * span, C.max() + .6 * span)
+    ax.invert_yaxis()
     ax.set_xlabel('C(q, g) = cos(query, annotation of g)  (axis zoomed)', fontsize=8)
     ax.set_title(f"RUCM complementary scores of the top-{len(C)} (β = {c['beta']})", fontsize=9)
     return ax
 
 def render_diffusion(res: dict, axes):
     "x̂0 over DAR's K candidates (incoming rank order) at evenly spaced DDIM steps, one small bar plot per axis."
-    axes = list(np.ravel(axes)); d = res['dar']
+    axes = list(np.ravel(axes))
+    d = res['dar']
     if d is None:
         _note(axes[0], NOTES['dar'])
         for ax in axes[1:]: ax.set_axis_off()
@@ -247,10 +259,12 @@ def render_diffusion(res: dict, axes):
     colors, lo, hi = _colors(d.get('match'), K), float(d['x0'].min()), float(d['x0'].max())
     for ax, s in zip(axes, shown):
         ax.bar(np.arange(K), d['x0'][s].numpy(), color=colors, width=.9)
-        ax.set_ylim(min(lo, 0) - .05, hi + .05); ax.set_xticks([])
+        ax.set_ylim(min(lo, 0) - .05, hi + .05)
+        ax.set_xticks([])
         ax.set_title(f"step {s + 1}/{S} (t={d['timesteps'][s]})", fontsize=8)
     for ax in axes[len(shown):]: ax.set_axis_off()
-    axes[0].set_ylabel('x̂0', fontsize=8); axes[0].set_xlabel(f'{K} candidates, by incoming rank', fontsize=7)
+    axes[0].set_ylabel('x̂0', fontsize=8)
+    axes[0].set_xlabel(f'{K} candidates, by incoming rank', fontsize=7)
     return axes
 
 def figure(res: dict, n_steps: int = 5):
@@ -271,7 +285,8 @@ def figure(res: dict, n_steps: int = 5):
 
 def figure_png(fig, dpi: int = 90) -> bytes:
     "A figure as PNG bytes (no pyplot, so nothing is left open)."
-    buf = io.BytesIO(); fig.savefig(buf, format='png', dpi=dpi)
+    buf = io.BytesIO()
+    fig.savefig(buf, format='png', dpi=dpi)
     return buf.getvalue()
 
 # %% ../nbs/12_explore.ipynb #ccbe421d
@@ -299,7 +314,8 @@ class ExplorerWidget(widgets.VBox):
 
     def _on_pick(self, change):
         "Caption `change['new']` of the split into the query box, its pid into the true-pid box."
-        i = int(change['new']); s = self.explorer.split
+        i = int(change['new'])
+        s = self.explorer.split
         self.text.value, self.pid.value = s.captions[i], str(int(s.caption_pids[i]))
 
     def _on_submit(self, _=None) -> dict | None:
@@ -312,7 +328,8 @@ class ExplorerWidget(widgets.VBox):
             res = ex.query(text, self.k, pid, i)
         except (ValueError, IndexError) as e:
             self.result = self.figure = None
-            self.out.append_stdout(f'cannot run this query: {e}\n'); return None
+            self.out.append_stdout(f'cannot run this query: {e}\n')
+            return None
         self.result, self.figure = res, figure(res, self.n_steps)
         self.out.append_stdout(summary(res) + '\n' + ''.join(n + '\n' for n in notes(res)))
         self.out.append_display_data(Image(data=figure_png(self.figure), format='png'))

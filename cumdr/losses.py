@@ -61,7 +61,8 @@ class CrossModalEncoder(nn.Module):
         "text_tokens (B, L, D), image_tokens (B, N, D), text_pad (B, L) True at padding -> (B, L, D), zeros at padding."
         # Positions after every caption's end are masked out of the self-attention, so they influence nothing:
         # compute only up to the longest caption (captions are ~17 of 77 positions) and return zeros beyond.
-        L = text_tokens.shape[1]; n = max(int((~text_pad).sum(1).max()), 1)
+        L = text_tokens.shape[1]
+        n = max(int((~text_pad).sum(1).max()), 1)
         kv = self.ln_image(image_tokens)
         x = self.cross_attn(self.ln_text(text_tokens[:, :n]), kv, kv, need_weights=False)[0]
         return F.pad(self.ln_post(self.transformer(x, src_key_padding_mask=text_pad[:, :n])), (0, 0, 0, L - n))
@@ -74,7 +75,8 @@ class MLMHead(nn.Sequential):
 # %% ../nbs/04_losses.ipynb #f019f39c
 def mlm_loss(logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
     "Cross-entropy on masked positions; logits (B, L, V), labels (B, L) with -100 where nothing is predicted."
-    logits = logits.reshape(-1, logits.shape[-1]); logits = logits.to(torch.promote_types(logits.dtype, torch.float32))
+    logits = logits.reshape(-1, logits.shape[-1])
+    logits = logits.to(torch.promote_types(logits.dtype, torch.float32))
     return F.cross_entropy(logits, labels.reshape(-1), ignore_index=-100)
 
 # %% ../nbs/04_losses.ipynb #06dcd463
@@ -127,13 +129,15 @@ def _mlm(model, out, gather=_no_gather):
 
 def itm_pairs(out: dict, tau: float, generator=None):
     "Indices (text, image) of the B positive and up to 2B hard-negative pairs of a batch."
-    pids = out['pids']; b = len(pids)
+    pids = out['pids']
+    b = len(pids)
     with torch.no_grad():
         sim = F.normalize(out['txt_global'].float(), dim=-1) @ F.normalize(out['img_global'].float(), dim=-1).T
         neg_img = hard_negatives(sim, pids, pids, tau, generator)     # for each text, an image
         neg_txt = hard_negatives(sim.T, pids, pids, tau, generator)   # for each image, a text
     ar = torch.arange(b, device=pids.device)
-    ti = torch.cat([ar[neg_img >= 0], neg_txt[neg_txt >= 0]]); vi = torch.cat([neg_img[neg_img >= 0], ar[neg_txt >= 0]])
+    ti = torch.cat([ar[neg_img >= 0], neg_txt[neg_txt >= 0]])
+    vi = torch.cat([neg_img[neg_img >= 0], ar[neg_txt >= 0]])
     return (ar, ar), (ti, vi)
 
 def _itm(model, out, gather=_no_gather):

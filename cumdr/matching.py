@@ -52,7 +52,8 @@ def ucm_per_sample(t: torch.Tensor, v: torch.Tensor, pids_t: torch.Tensor, pids_
         raise ValueError(f'ucm needs paired samples (text i with image i): got {len(t)} texts and {len(v)} images')
     pids_v = pids_t if pids_v is None else pids_v
     s = F.normalize(t.float(), dim=-1) @ F.normalize(v.float(), dim=-1).T   # (B, B) text rows, image columns
-    y_t = (pids_t[:, None] == pids_v[None]).float(); y_v = y_t.T            # same-pid indicator
+    y_t = (pids_t[:, None] == pids_v[None]).float()
+    y_v = y_t.T            # same-pid indicator
     q_t, q_v = identity_targets(pids_t, pids_v), identity_targets(pids_v, pids_t)  # row-normalised
     a_lin = F.relu(s) + 1                                                   # α  = ReLU(S) + 1
     a_exp = torch.exp(torch.tanh(s) / .1) + 1                               # α' = exp(tanh(S)/0.1) + 1
@@ -91,7 +92,8 @@ def plot_curriculum(batch_size: int = 64, epochs: int = 60, A: float = .7, axes=
     plt.colorbar(im, ax=axes[0])
     for e in (0, epochs / 4, epochs / 2, 3 * epochs / 4, epochs):
         axes[1].plot(curriculum_curve(batch_size, e, epochs, A).flip(0), label=f'epoch {e:g}')
-    axes[1].set(xlabel='certainty rank (0 = most certain)', ylabel='weight'); axes[1].legend(fontsize=7)
+    axes[1].set(xlabel='certainty rank (0 = most certain)', ylabel='weight')
+    axes[1].legend(fontsize=7)
     return axes
 
 # %% ../nbs/06_matching.ipynb #9647f42d
@@ -156,7 +158,8 @@ def encode_annotations(model, texts: list[str], batch_size: int = 256, device=No
     if not len(texts): raise ValueError('encode_annotations: no annotation texts given')
     device = torch.device(device) if device is not None else next(model.parameters()).device
     tokenizer = tokenizer or get_tokenizer()
-    was_training = model.training; model.eval()
+    was_training = model.training
+    model.eval()
     autocast = torch.autocast('cuda', torch.bfloat16, enabled=bf16 and device.type == 'cuda')
     try:
         feats = []
@@ -201,7 +204,8 @@ DEFAULT_BETAS = (0., .05, .1, .2, .3, .5, .75, 1., 1.5, 2., 3., 5., 7.5, 10., 15
 
 def annotation_features(ctx: dict) -> torch.Tensor:
     "Gallery annotation features (G, D), from ctx['ann_feats'] or encoded from ctx['annotations'] (then cached)."
-    enc = ctx['enc']; n_gallery = len(enc.img_global)
+    enc = ctx['enc']
+    n_gallery = len(enc.img_global)
     feats = ctx.get('ann_feats')
     if feats is None:
         if ctx.get('annotations') is None:
@@ -237,7 +241,8 @@ class ComplementaryFusion:
 
     def parts(self, ctx, rows: slice):
         "C (q, G) and the weight factor u/(1+u) (q, G or 1) -- or 1 for fixed weighting -- of the queries `rows`."
-        enc = ctx['enc']; feats = annotation_features(ctx)
+        enc = ctx['enc']
+        feats = annotation_features(ctx)
         c = complementary_scores(enc.txt_global[rows], feats)
         if self.weighting == 'fixed': return c, 1.
         u = fusion_uncertainty(enc, rows, self._tau(ctx))
@@ -247,11 +252,14 @@ class ComplementaryFusion:
 
     def _scores(self, scores, ctx):
         if scores is not None: return scores.float()
-        e = ctx['enc']; return e.txt_global.float() @ e.img_global.float().T
+        e = ctx['enc']
+        return e.txt_global.float() @ e.img_global.float().T
 
     def oracle(self, scores, ctx) -> torch.Tensor:
         "The public code's leaky fusion: ½(t_q·v_g + ĉ_gt(q)·v_g), ĉ_gt(q) = annotation of q's own image."
-        enc = ctx['enc']; feats = annotation_features(ctx); scores = self._scores(scores, ctx)
+        enc = ctx['enc']
+        feats = annotation_features(ctx)
+        scores = self._scores(scores, ctx)
         gt = ctx['split'].caption_image_index.to(feats.device)
         out = torch.empty_like(scores)
         for r in self._chunks(len(scores)):
@@ -261,7 +269,8 @@ class ComplementaryFusion:
     def __call__(self, scores, ctx) -> torch.Tensor:
         if self.protocol == 'oracle': return self.oracle(scores, ctx)
         if self.beta is None: raise RuntimeError('ComplementaryFusion: no beta; call fit(val_scores, val_ctx) first or pass beta=')
-        scores = self._scores(scores, ctx); out = torch.empty_like(scores)
+        scores = self._scores(scores, ctx)
+        out = torch.empty_like(scores)
         for r in self._chunks(len(scores)):
             c, f = self.parts(ctx, r)
             out[r] = scores[r] + self.beta * f * c
@@ -270,7 +279,8 @@ class ComplementaryFusion:
     def fit(self, scores, ctx) -> 'ComplementaryFusion':
         "Choose β on validation data by R@1 (ties: mAP, then the smaller β)."
         if self.protocol == 'oracle': return self
-        scores = self._scores(scores, ctx); enc = ctx['enc']
+        scores = self._scores(scores, ctx)
+        enc = ctx['enc']
         pieces = [self.parts(ctx, r) for r in self._chunks(len(scores))]
         wc = torch.cat([f * c for c, f in pieces])                       # u/(1+u) · C, (Q, G)
         self.fit_results = {b: retrieval_metrics(scores + b * wc, enc.query_pids, enc.gallery_pids) for b in self.betas}
@@ -285,15 +295,19 @@ def plot_uncertainty_hist(u: torch.Tensor, query_pids, gallery_pids, scores: tor
     "Histograms of u: matched vs unmatched pairs (u (Q, G)), or top-1 right vs wrong queries (u (Q,) + scores)."
     import matplotlib.pyplot as plt
     ax = ax or plt.subplots(figsize=(4.5, 3))[1]
-    u = u.detach().float().cpu(); qp, gp = torch.as_tensor(query_pids).cpu(), torch.as_tensor(gallery_pids).cpu()
+    u = u.detach().float().cpu()
+    qp, gp = torch.as_tensor(query_pids).cpu(), torch.as_tensor(gallery_pids).cpu()
     if u.ndim == 2 and u.shape[1] > 1:
-        match = qp[:, None] == gp[None]; a, b, la, lb = u[match], u[~match], 'matched pairs', 'unmatched pairs'
+        match = qp[:, None] == gp[None]
+        a, b, la, lb = u[match], u[~match], 'matched pairs', 'unmatched pairs'
     else:
         if scores is None: raise ValueError('a query-level u needs the scores to tell right from wrong top-1')
-        ok = gp[scores.detach().cpu().argmax(1)] == qp; u = u.reshape(-1)
+        ok = gp[scores.detach().cpu().argmax(1)] == qp
+        u = u.reshape(-1)
         a, b, la, lb = u[ok], u[~ok], 'top-1 right', 'top-1 wrong'
     for x, lab in ((a, la), (b, lb)): ax.hist(x.numpy(), bins=bins, density=True, alpha=.55, label=f'{lab} ({len(x)})')
-    ax.set(xlabel='uncertainty u', ylabel='density'); ax.legend(fontsize=8)
+    ax.set(xlabel='uncertainty u', ylabel='density')
+    ax.legend(fontsize=8)
     return ax
 
 def plot_fusion_example(scores: torch.Tensor, comp: torch.Tensor, weight, query: int, query_pids, gallery_pids,
@@ -304,7 +318,8 @@ def plot_fusion_example(scores: torch.Tensor, comp: torch.Tensor, weight, query:
     s, c = scores[query].detach().float().cpu(), comp[query].detach().float().cpu()
     w = torch.as_tensor(weight, dtype=torch.float32).cpu()
     if w.ndim: w = w[query]                      # w (Q,), (Q, 1) or (Q, G): this query's weight(s); else one β
-    w = w.expand_as(s); fused = s + w * c
+    w = w.expand_as(s)
+    fused = s + w * c
     gp, qp = torch.as_tensor(gallery_pids).cpu(), int(torch.as_tensor(query_pids)[query])
     for ax, order, title in ((axes[0], s.argsort(descending=True)[:k], 'before: S'),
                              (axes[1], fused.argsort(descending=True)[:k], "after: S' = S + w·C")):
@@ -312,6 +327,7 @@ def plot_fusion_example(scores: torch.Tensor, comp: torch.Tensor, weight, query:
         x = torch.arange(len(order))
         ax.bar(x, s[order], color=col)
         if ax is axes[1]: ax.bar(x, (w * c)[order], bottom=s[order], color=col, alpha=.45, hatch='//', edgecolor='k')
-        ax.set_xticks(x, [str(j) for j in order.tolist()], fontsize=7); ax.set(title=title, xlabel='gallery index')
+        ax.set_xticks(x, [str(j) for j in order.tolist()], fontsize=7)
+        ax.set(title=title, xlabel='gallery index')
     axes[0].set_ylabel('score')
     return axes

@@ -17,7 +17,8 @@ METRICS = ('R1', 'R5', 'R10', 'mAP', 'mINP', 'N5', 'R2_1')
 def match_ranks(sims: torch.Tensor, query_pids: torch.Tensor, gallery_pids: torch.Tensor):
     "Every true match as (query index, 1-based rank of the match in that query's ranking), ties by gallery order."
     qi, gj = (gallery_pids[None] == query_pids[:, None]).nonzero(as_tuple=True)
-    s = sims[qi, gj][:, None]; row = sims[qi]                        # (M, 1), (M, G): one row per match
+    s = sims[qi, gj][:, None]
+    row = sims[qi]                        # (M, 1), (M, G): one row per match
     earlier = torch.arange(sims.shape[1], device=sims.device) < gj[:, None]
     count = lambda b: b.sum(1, dtype=torch.int32)                    # int32: much faster than bool -> int64
     return qi, 1 + count(row > s) + count((row == s) & earlier)
@@ -30,7 +31,8 @@ def per_query_metrics(qi: torch.Tensor, rank: torch.Tensor, n_queries: int) -> d
     order = torch.argsort(qi * (rank.max() + 1) + rank)              # group by query, ascending rank
     qi, rank = qi[order], rank[order].double()
     hits = torch.arange(len(qi), device=qi.device) - (n_rel.cumsum(0) - n_rel)[qi] + 1  # matches up to this rank
-    z = torch.zeros(n_queries, dtype=torch.float64, device=qi.device); n = n_rel.double()
+    z = torch.zeros(n_queries, dtype=torch.float64, device=qi.device)
+    n = n_rel.double()
     first = z.scatter_reduce(0, qi, rank, 'amin', include_self=False)
     last = z.scatter_reduce(0, qi, rank, 'amax', include_self=False)
     top = lambda k: torch.bincount(qi[rank <= k], minlength=n_queries).double()
@@ -39,11 +41,14 @@ def per_query_metrics(qi: torch.Tensor, rank: torch.Tensor, n_queries: int) -> d
 
 def retrieval_metrics(sims: torch.Tensor, query_pids, gallery_pids, chunk: int = 256) -> dict[str, float]:
     "R1, R5, R10, mAP, mINP, N5, R2_1 (×100) of similarity matrix `sims` (queries × gallery)."
-    sims = torch.as_tensor(sims); query_pids = torch.as_tensor(query_pids); gallery_pids = torch.as_tensor(gallery_pids)
+    sims = torch.as_tensor(sims)
+    query_pids = torch.as_tensor(query_pids)
+    gallery_pids = torch.as_tensor(gallery_pids)
     if sims.ndim != 2 or sims.shape != (len(query_pids), len(gallery_pids)):
         raise ValueError(f'sims has shape {tuple(sims.shape)}; expected (len(query_pids), len(gallery_pids)) = '
                          f'({len(query_pids)}, {len(gallery_pids)})')
-    gallery_pids = gallery_pids.to(sims.device); query_pids = query_pids.to(sims.device)
+    gallery_pids = gallery_pids.to(sims.device)
+    query_pids = query_pids.to(sims.device)
     sums = dict.fromkeys(METRICS, 0.)
     for s in range(0, len(sims), chunk):
         pq = per_query_metrics(*match_ranks(sims[s:s + chunk], query_pids[s:s + chunk], gallery_pids), len(sims[s:s + chunk]))
@@ -58,7 +63,11 @@ def retrieval_metrics_loop(sims, query_pids, gallery_pids) -> dict[str, float]:
     for q in range(len(sims)):
         ranked = gp[np.argsort(-sims[q], kind='stable')] == qp[q]
         pos = np.flatnonzero(ranked) + 1
-        tot['R1'] += ranked[0]; tot['R5'] += ranked[:5].any(); tot['R10'] += ranked[:10].any()
-        tot['mAP'] += np.mean(np.arange(1, len(pos) + 1) / pos); tot['mINP'] += len(pos) / pos[-1]
-        tot['N5'] += ranked[:5].sum() / 5; tot['R2_1'] += ranked[0] and ranked[1]
+        tot['R1'] += ranked[0]
+        tot['R5'] += ranked[:5].any()
+        tot['R10'] += ranked[:10].any()
+        tot['mAP'] += np.mean(np.arange(1, len(pos) + 1) / pos)
+        tot['mINP'] += len(pos) / pos[-1]
+        tot['N5'] += ranked[:5].sum() / 5
+        tot['R2_1'] += ranked[0] and ranked[1]
     return {k: 100 * float(v) / len(sims) for k, v in tot.items()}

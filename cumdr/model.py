@@ -276,7 +276,8 @@ class CUMDR(nn.Module):
         d = self.backbone.embed_dim
         if 'id' in self.loss_names:
             self.classifier = nn.Linear(d, num_classes)
-            nn.init.normal_(self.classifier.weight, std=.001); nn.init.zeros_(self.classifier.bias)
+            nn.init.normal_(self.classifier.weight, std=.001)
+            nn.init.zeros_(self.classifier.bias)
         if {'mlm', 'itm', 'dmlm', 'ditm'} & set(self.loss_names):
             self.cross = CrossModalEncoder(d, cfg.cross_heads, cfg.cross_layers)
         if {'mlm', 'dmlm'} & set(self.loss_names): self.mlm_head = MLMHead(d, self.backbone.vocab_size)
@@ -296,7 +297,8 @@ class CUMDR(nn.Module):
         out = dict(img_global=img_g, img_tokens=img_t, txt_global=txt_g, txt_tokens=txt_t,
                    txt_pad=text_padding(batch['caption_ids']), pids=batch['pids'])
         if hasattr(self, 'mlm_head'):
-            out['mlm_tokens'] = self.backbone.encode_text(batch['mlm_ids'])[1]; out['mlm_labels'] = batch['mlm_labels']
+            out['mlm_tokens'] = self.backbone.encode_text(batch['mlm_ids'])[1]
+            out['mlm_labels'] = batch['mlm_labels']
         if self.cfg.cum: out.update(gaussian_features(self.cum, out))   # mu replaces the point features
         if self.cfg.rucm: out['ann_global'] = self.encode_text(batch['ann_ids'])[0]
         return out
@@ -312,7 +314,8 @@ class CUMDR(nn.Module):
         "(global, tokens, log sigma of the global Gaussian or None) of token ids (B, L)."
         g, t = self.backbone.encode_text(ids)
         if not self.cfg.cum: return g, t, None
-        pad = text_padding(ids); mu, log_sigma = self.cum.text(t, pad)
+        pad = text_padding(ids)
+        mu, log_sigma = self.cum.text(t, pad)
         rows, eot = torch.arange(len(ids), device=ids.device), eot_index(pad)
         return mu[rows, eot], mu, log_sigma[rows, eot]
 

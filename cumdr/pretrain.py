@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from .backbone import read_checkpoint
 from .datasets import DATASETS, PedesData, TrainSample, load_pedes
 from .synthetic import ATTRIBUTE_NAMES, generate, load_meta
 from .train import make_config, train
@@ -60,85 +61,106 @@ def shared_combinations(corpus_dir: str | Path, eval_dir: str | Path, split: str
 
 # %% ../nbs/13_pretrain.ipynb #6c75a5b6
 def pretrain_config(output_dir: str | Path, eval_root: str | Path, dataset: str = 'CUHK-PEDES', **overrides):
-    "The small preset with CLIP's pretraining recipe; `overrides` change any field."
+    "The small preset with CLIP's pretraining recipe (towers from scratch, InfoNCE only); `overrides` change any field."
     base = dict(loss_names='itc', tau=.07, lr=1e-3, lr_factor=1., batch_size=128, epochs=10, warmup_epochs=1,
-                image_size=(96, 32), pretrained=None)
-    return make_config('small', **{**base, **overrides, 'dataset': dataset, 'root_dir': str(eval_root),
-                                   'output_dir': str(output_dir)})
+                image_size=(96, 32), pretrained=None, rerank_k=0)
+    fixed = dict(dataset=dataset, root_dir=str(eval_root), output_dir=str(output_dir))
+    return make_config('small', **{**base, **overrides, **fixed})
 
 def sha256_of(path: str | Path) -> str:
+    "Hex sha256 of a file, read in 1 MiB blocks."
     h = hashlib.sha256()
     with open(path, 'rb') as f:
-        for block in iter(lambda: f.read(1 << 20), b''): h.update(block)
+        for block in iter(lambda: f.read(1 << 20), b''):
+            h.update(block)
     return h.hexdigest()
 
 def zero_shot_curve(run_dir: str | Path) -> list[dict]:
     "(epoch, step, val R1/R5/R10/mAP) after every epoch of a run, from its log."
-    recs = [json.loads(l) for l in (Path(run_dir) / 'log.jsonl').read_text().splitlines()]
-    steps = {r['epoch']: r['step'] for r in recs if r['kind'] == 'step'}
-    return [dict(epoch=r['epoch'], step=steps.get(r['epoch']), **{k: r['val']['global'][k] for k in ('R1', 'R5', 'R10', 'mAP')})
-            for r in recs if r['kind'] == 'epoch']
+    records = [json.loads(line) for line in (Path(run_dir) / 'log.jsonl').read_text().splitlines()]
+    steps = {r['epoch']: r['step'] for r in records if r['kind'] == 'step'}
+    metrics = ('R1', 'R5', 'R10', 'mAP')
+    return [dict(epoch=r['epoch'], step=steps.get(r['epoch']), **{k: r['val']['global'][k] for k in metrics})
+            for r in records if r['kind'] == 'epoch']
+
+def _write_atomic(path: Path, write) -> None:
+    "`write(tmp)` then rename over `path`: a reader never sees half a file."
+    tmp = path.with_name(f'{path.name}.{os.getpid()}.tmp')
+    write(tmp)
+    os.replace(tmp, path)
 
 def export_weights(checkpoint: str | Path, out: str | Path, **manifest) -> dict:
     "The CLIP towers of a training checkpoint as fp16 safetensors at `out`, with `<out>.json` (sha256, `manifest`)."
     from safetensors.torch import save_file
-    out = Path(out); out.parent.mkdir(parents=True, exist_ok=True)
-    state = torch.load(checkpoint, map_location='cpu', weights_only=True)['model']
-    clip = {k.removeprefix('backbone.clip.'): v.half().contiguous() for k, v in state.items() if k.startswith('backbone.clip.')}
-    if not clip: raise ValueError(f'{checkpoint}: no backbone.clip.* weights: not a cumdr training checkpoint')
-    tmp = out.with_name(f'{out.name}.{os.getpid()}.tmp')
-    save_file(clip, str(tmp))
-    os.replace(tmp, out)
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    state = read_checkpoint(checkpoint, 'Give a last.pt or best.pt of a cumdr training run.')
+    if 'model' not in state:
+        raise ValueError(f'{checkpoint}: no "model" entry: not a cumdr training checkpoint')
+    prefix = 'backbone.clip.'
+    clip = {k.removeprefix(prefix): v.half().contiguous() for k, v in state['model'].items() if k.startswith(prefix)}
+    if not clip:
+        raise ValueError(f'{checkpoint}: no {prefix}* weights: not a cumdr training checkpoint')
+    _write_atomic(out, lambda tmp: save_file(clip, str(tmp)))
     info = dict(manifest, file=out.name, bytes=out.stat().st_size, sha256=sha256_of(out), dtype='float16')
-    side = out.with_suffix('.json')
-    side_tmp = side.with_name(f'{side.name}.{os.getpid()}.tmp')
-    side_tmp.write_text(json.dumps(info, indent=1) + '\n')
-    os.replace(side_tmp, side)
+    _write_atomic(out.with_suffix('.json'), lambda tmp: tmp.write_text(json.dumps(info, indent=1) + '\n'))
     return info
 
 # %% ../nbs/13_pretrain.ipynb #42faa328
-def pretrain(out_dir: str | Path, ids: int = 20000, seed: int = 1, style: str = 'describer', eval_ids: int = 1000,
-             eval_seed: int = 0, dataset: str = 'CUHK-PEDES', export: str | Path | None = None, command: str | None = None,
-             workers: int | None = None, **overrides) -> dict:
+def pretrain(out_dir: str | Path, ids: int = 16000, seed: int = 1, style: str = 'human', eval_ids: int = 1000,
+             eval_seed: int = 0, dataset: str = 'CUHK-PEDES', export: str | Path | None = None,
+             command: str | None = None, workers: int | None = None, **overrides) -> dict:
     "Pretrain a tiny CLIP on a synthetic corpus and export its towers; returns the manifest."
     out_dir = Path(out_dir)
-    if seed == eval_seed: raise ValueError(f'the corpus seed ({seed}) must differ from the evaluation set\'s ({eval_seed})')
+    if seed == eval_seed:
+        raise ValueError(f"the corpus seed ({seed}) must differ from the evaluation set's ({eval_seed})")
     t0 = time.time()
     corpus, eval_root = out_dir / 'corpus', out_dir / 'eval'
-    if not (corpus / dataset / DATASETS[dataset]['ann'][0]).exists(): generate(corpus, dataset, ids, seed, workers)
-    if not (eval_root / dataset / DATASETS[dataset]['ann'][0]).exists(): generate(eval_root, dataset, eval_ids, eval_seed, workers)
+    ann = DATASETS[dataset]['ann'][0]
+    if not (corpus / dataset / ann).exists():  # generated once: a resumed run reuses it
+        generate(corpus, dataset, ids, seed, workers)
+    if not (eval_root / dataset / ann).exists():
+        generate(eval_root, dataset, eval_ids, eval_seed, workers)
     data = pretraining_data(corpus / dataset, load_pedes(dataset, eval_root), style)
     cfg = pretrain_config(out_dir / 'run', eval_root, dataset, **overrides)
     print(f'corpus: {ids} identities (seed {seed}), {len(data.train)} pairs ({style}); zero-shot on {dataset} '
           f'val ({eval_ids} identities, seed {eval_seed}); {cfg.epochs} epochs of batch {cfg.batch_size}', flush=True)
     run = train(cfg, data)
-    shared = shared_combinations(corpus / dataset, eval_root / dataset)
     export = Path(export) if export else out_dir / f'{cfg.backbone}-synthetic.safetensors'
     metrics = json.loads((run / 'metrics.json').read_text())
+    recipe = ('loss_names', 'tau', 'lr', 'batch_size', 'epochs', 'warmup_epochs', 'seed')
     return export_weights(run / 'last.pt', export, backbone=cfg.backbone, image_size=list(cfg.image_size),
                           corpus=dict(ids=ids, seed=seed, style=style, pairs=len(data.train)),
-                          eval=dict(dataset=dataset, ids=eval_ids, seed=eval_seed), shared_combinations=shared,
-                          config={k: getattr(cfg, k) for k in ('loss_names', 'tau', 'lr', 'batch_size', 'epochs', 'warmup_epochs')},
+                          eval=dict(dataset=dataset, ids=eval_ids, seed=eval_seed),
+                          shared_combinations=shared_combinations(corpus / dataset, eval_root / dataset),
+                          config={k: getattr(cfg, k) for k in recipe},
                           zero_shot_val=zero_shot_curve(run), zero_shot_test=metrics['test']['global'],
                           wall_s=round(time.time() - t0), command=command)
 
 # %% ../nbs/13_pretrain.ipynb #fa1eb341
 def main(argv=None):
     import yaml
-    p = argparse.ArgumentParser(prog='cumdr-pretrain', description='Pretrain a tiny CLIP on a synthetic corpus (CLIP objective).')
-    p.add_argument('out_dir'); p.add_argument('--ids', type=int, default=20000); p.add_argument('--seed', type=int, default=1)
-    p.add_argument('--style', default='describer', choices=CAPTION_STYLES); p.add_argument('--eval-ids', type=int, default=1000)
-    p.add_argument('--epochs', type=int, default=10); p.add_argument('--export', default=None)
-    p.add_argument('--workers', type=int, default=None)
+    p = argparse.ArgumentParser(prog='cumdr-pretrain',
+                                description='Pretrain a tiny CLIP on a synthetic corpus (CLIP objective).')
+    p.add_argument('out_dir')
+    p.add_argument('--ids', type=int, default=16000, help='identities in the corpus')
+    p.add_argument('--seed', type=int, default=1, help="the corpus's seed (not the evaluation set's, 0)")
+    p.add_argument('--style', default='human', choices=CAPTION_STYLES)
+    p.add_argument('--eval-ids', type=int, default=1000)
+    p.add_argument('--epochs', type=int, default=8)
+    p.add_argument('--export', default=None, help='weights file to write (default OUT_DIR/<backbone>-synthetic...)')
+    p.add_argument('--workers', type=int, default=None, help='processes drawing the corpus')
     p.add_argument('overrides', nargs='*', help='Config fields as key=value (YAML values), e.g. batch_size=256')
-    a = p.parse_intermixed_args(argv)   # options and key=value overrides in any order
+    a = p.parse_intermixed_args(argv)  # options and key=value overrides in any order
     kw = {}
     for o in a.overrides:
         k, sep, v = o.partition('=')
-        if not sep: raise SystemExit(f'bad override {o!r}: expected key=value')
+        if not sep:
+            raise SystemExit(f'bad override {o!r}: expected key=value')
         kw[k] = yaml.safe_load(v)
-    if 'image_size' in kw: kw['image_size'] = tuple(kw['image_size'])
+    if 'image_size' in kw:
+        kw['image_size'] = tuple(kw['image_size'])
     command = 'cumdr-pretrain ' + ' '.join(shlex.quote(x) for x in (sys.argv[1:] if argv is None else argv))
-    info = pretrain(a.out_dir, a.ids, a.seed, a.style, a.eval_ids, export=a.export, command=command, workers=a.workers,
-                    epochs=a.epochs, **kw)
+    info = pretrain(a.out_dir, a.ids, a.seed, a.style, a.eval_ids, export=a.export, command=command,
+                    workers=a.workers, epochs=a.epochs, **kw)
     print(json.dumps({k: info[k] for k in ('file', 'bytes', 'sha256', 'zero_shot_test')}, indent=1))

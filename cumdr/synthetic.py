@@ -63,7 +63,8 @@ VIEWS = ('front', 'back', 'side')
 
 # %% ../nbs/00_synthetic.ipynb #c5346828
 def _pick(rng, prior: dict) -> str:
-    keys = list(prior); p = np.array([prior[k] for k in keys], float)
+    keys = list(prior)
+    p = np.array([prior[k] for k in keys], float)
     return keys[rng.choice(len(keys), p=p / p.sum())]
 
 def sample_identity(rng: np.random.Generator) -> dict:
@@ -369,7 +370,8 @@ def _clause(rng, group: str, c: dict, noun_style: bool) -> str:
         np_ = ' '.join(v for v in (c.get('hat_colour'), _w(rng, c.get('hat', 'hat'))) if v)
         return 'a ' + np_ if noun_style else rng.choice(['wears a ', 'has on a ']) + np_
     if group == 'upper':
-        pat = c.get('upper_pattern'); kind = _w(rng, c['upper_type']) if 'upper_type' in c else _w(rng, 'top')
+        pat = c.get('upper_pattern')
+        kind = _w(rng, c['upper_type']) if 'upper_type' in c else _w(rng, 'top')
         adj = [v for v in (c.get('upper_colour'), _w(rng, pat) if pat and pat != 'plain' else None) if v]
         np_ = ('a ' if not adj or adj[0][0] not in 'aeiou' else 'an ') + ' '.join(adj + [kind])
         if pat == 'plain': np_ += rng.choice([' with no pattern', ' without any print'])
@@ -392,7 +394,8 @@ def _clause(rng, group: str, c: dict, noun_style: bool) -> str:
 
 def _corrupt(rng, claims: dict) -> tuple[dict, str]:
     "Replace one claim's value by a wrong one (a confusable colour when there is one)."
-    key = list(claims)[rng.integers(len(claims))]; true = claims[key]
+    key = list(claims)[rng.integers(len(claims))]
+    true = claims[key]
     pool = [v for v in CONFUSABLE.get(true, []) if v in ATTRIBUTES[key]] or \
            [v for v in ATTRIBUTES[key] if v != true and (key != 'bag' or v != 'none')]
     return {**claims, key: pool[rng.integers(len(pool))]}, key
@@ -413,16 +416,19 @@ def write_caption(rng: np.random.Generator, visible: dict, noise: float = .05) -
     wrong = None
     if rng.random() < noise: claims, wrong = _corrupt(rng, claims)
     by_group = [(groups[gi], {a: claims[a] for a in GROUPS[groups[gi]] if a in claims}) for gi in chosen]
-    g = claims.get('gender'); noun = _NOUN[g][rng.integers(len(_NOUN[g]))]
+    g = claims.get('gender')
+    noun = _NOUN[g][rng.integers(len(_NOUN[g]))]
     if rng.random() < .45:  # "A woman with long black hair, a red shirt and black shoes."
         parts = [_clause(rng, grp, c, True) for grp, c in by_group]
         body = parts[0] if len(parts) == 1 else ', '.join(parts[:-1]) + ' and ' + parts[-1]
-        art = rng.choice(['A', 'The']); art = 'An' if art == 'A' and noun[0] in 'aeiou' else art
+        art = rng.choice(['A', 'The'])
+        art = 'An' if art == 'A' and noun[0] in 'aeiou' else art
         text = f"{art} {noun} with {body}."
     else:                    # "The woman has long black hair. She is wearing a red shirt and ..."
         parts = [_clause(rng, grp, c, False) for grp, c in by_group]
         first, rest = parts[:2], parts[2:]
-        art = rng.choice(['A', 'The', 'This']); art = 'An' if art == 'A' and noun[0] in 'aeiou' else art
+        art = rng.choice(['A', 'The', 'This'])
+        art = 'An' if art == 'A' and noun[0] in 'aeiou' else art
         text = f"{art} {noun} {' and '.join(first)}."
         if rest: text += f" {_PRON[g]} {', '.join(rest[:-1]) + ' and ' if len(rest) > 1 else ''}{rest[-1]}."
     return text.replace('  ', ' '), claims, wrong
@@ -479,7 +485,8 @@ def _image_path(fmt: str, split: str, pid: int, k: int, cam: int, sub: str) -> s
 def _render_job(job) -> None:
     out, attrs, look, view, occlusion, seed = job
     img = render_person(attrs, look, view, np.random.default_rng(seed), occlusion)
-    out = Path(out); out.parent.mkdir(parents=True, exist_ok=True)
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_name(out.stem + '.tmp' + out.suffix)  # no half-written image survives an interruption
     img.save(tmp, quality=92) if out.suffix == '.jpg' else img.save(tmp, compress_level=1)  # noise barely compresses
     os.replace(tmp, out)
@@ -495,15 +502,19 @@ def _occluder(rng: np.random.Generator) -> str | None:
 
 def _write_json(path: Path, obj) -> None:
     tmp = path.with_name(path.name + '.tmp')
-    tmp.write_text(json.dumps(obj, ensure_ascii=False, indent=None)); os.replace(tmp, path)
+    tmp.write_text(json.dumps(obj, ensure_ascii=False, indent=None))
+    os.replace(tmp, path)
 
 def generate(out: str | Path, fmt: str = 'CUHK-PEDES', ids: int = 300, seed: int = 0, workers: int | None = None,
              images_per_id: tuple[int, int] | None = None, captions_per_image: int | None = None,
              noise: float = .05, describer_error: float = .1, render: bool = True) -> Path:
     "Write a synthetic dataset in format `fmt` under `out/<fmt>/`; returns that folder."
     if fmt not in FORMATS: raise ValueError(f'unknown dataset format {fmt!r}; expected one of {list(FORMATS)}')
-    spec = FORMATS[fmt]; lo, hi = images_per_id or spec['images_per_id']; ncap = captions_per_image or spec['captions']
-    root = Path(out) / fmt; root.mkdir(parents=True, exist_ok=True)
+    spec = FORMATS[fmt]
+    lo, hi = images_per_id or spec['images_per_id']
+    ncap = captions_per_image or spec['captions']
+    root = Path(out) / fmt
+    root.mkdir(parents=True, exist_ok=True)
     rng = np.random.default_rng([seed, 0])
     people = [sample_identity(rng) for _ in range(ids)]
     # ids laid out as in the real releases: the training identities first (first_id .. first_id + C - 1, what
@@ -515,7 +526,8 @@ def generate(out: str | Path, fmt: str = 'CUHK-PEDES', ids: int = 300, seed: int
                 attribute_values={k: (['n/a'] if k in ('hat_colour', 'bag_colour') else []) + list(v) for k, v in ATTRIBUTES.items()},
                 identities={}, images={})
     for i, person in enumerate(people):
-        pid = i + spec['first_id']; split = split_of[i]
+        pid = i + spec['first_id']
+        split = split_of[i]
         meta['identities'][str(pid)] = person['attributes']
         sub = _CUHK_DIRS[rng.integers(len(_CUHK_DIRS))]
         for k in range(int(rng.integers(lo, hi + 1))):
@@ -552,7 +564,8 @@ def generate(out: str | Path, fmt: str = 'CUHK-PEDES', ids: int = 300, seed: int
 # %% ../nbs/00_synthetic.ipynb #6fa478eb
 def encode_claims(claims: list[dict], attribute_values: dict) -> np.ndarray:
     "Claims (attribute -> value dicts) as an int matrix, one column per attribute, -1 where unstated."
-    names = list(attribute_values); idx = {a: {v: j for j, v in enumerate(vs)} for a, vs in attribute_values.items()}
+    names = list(attribute_values)
+    idx = {a: {v: j for j, v in enumerate(vs)} for a, vs in attribute_values.items()}
     out = np.full((len(claims), len(names)), -1, np.int64)
     for i, c in enumerate(claims):
         for a, v in c.items(): out[i, names.index(a)] = idx[a][v]
@@ -591,14 +604,18 @@ def caption_ambiguity(meta: dict, caption_image_keys: list[str], captions: list[
 # %% ../nbs/00_synthetic.ipynb #56214b19
 def summarize(dataset_dir: str | Path) -> dict:
     "Statistics of a generated dataset: ids / images / captions per split and test-caption ambiguity."
-    dataset_dir = Path(dataset_dir); meta = load_meta(dataset_dir); fmt = meta['generator']['format']
-    entries = json.loads((dataset_dir / FORMATS[fmt]['ann']).read_text()); key = FORMATS[fmt]['path_key']
+    dataset_dir = Path(dataset_dir)
+    meta = load_meta(dataset_dir)
+    fmt = meta['generator']['format']
+    entries = json.loads((dataset_dir / FORMATS[fmt]['ann']).read_text())
+    key = FORMATS[fmt]['path_key']
     stats = {}
     for s in FORMATS[fmt]['splits']:
         es = [e for e in entries if e['split'] == s]
         stats[s] = dict(ids=len({e['id'] for e in es}), images=len(es), captions=sum(len(e['captions']) for e in es))
     test = [e for e in entries if e['split'] == 'test']
-    keys = [e[key] for e in test for _ in e['captions']]; caps = [c for e in test for c in e['captions']]
+    keys = [e[key] for e in test for _ in e['captions']]
+    caps = [c for e in test for c in e['captions']]
     amb = caption_ambiguity(meta, keys, caps, {e['id'] for e in test})
     wrong = sum(c['wrong'] is not None for im in meta['images'].values() for c in im['captions'])
     stats['test_ambiguity'] = dict(median=float(np.median(amb)), p10=float(np.percentile(amb, 10)),
@@ -616,6 +633,8 @@ def main(argv=None):
     p.add_argument('--seed', type=int, default=0)
     p.add_argument('--workers', type=int, default=None, help='render processes (default: all cores)')
     a = p.parse_args(argv)
-    t = time.time(); root = generate(a.out, a.format, a.ids, a.seed, a.workers); dt = time.time() - t
+    t = time.time()
+    root = generate(a.out, a.format, a.ids, a.seed, a.workers)
+    dt = time.time() - t
     print(f'wrote {root} in {dt:.1f} s')
     print(json.dumps(summarize(root), indent=1))

@@ -65,7 +65,9 @@ def init_distributed(device: str) -> str:
         cuda = device.startswith('cuda')
         dist.init_process_group('nccl' if cuda else 'gloo')
         if cuda:
-            local = int(os.environ.get('LOCAL_RANK', 0)); torch.cuda.set_device(local); return f'cuda:{local}'
+            local = int(os.environ.get('LOCAL_RANK', 0))
+            torch.cuda.set_device(local)
+            return f'cuda:{local}'
     return device
 
 class _GatherWithGrad(torch.autograd.Function):
@@ -438,19 +440,26 @@ def _train_locked(cfg: Config, run_dir: Path, device: str, data, stop_after: int
         if stop_after is not None and epoch >= start + stop_after: break
         _seed_epoch(cfg, epoch, g)
         if sampler is not None: sampler.set_epoch(epoch)
-        model.train(); t0 = time.time(); seen = 0; sums = {}
+        model.train()
+        t0 = time.time()
+        seen = 0
+        sums = {}
         bar = tqdm(loader, desc=f'epoch {epoch}/{cfg.epochs}', disable=not live, mininterval=2, leave=False)
         for i, batch in enumerate(bar):
             batch = {k: v.to(device, non_blocking=True) for k, v in batch.items()}
             model.epoch = epoch - 1 + i / steps                  # RUCM's curriculum reads it
             model.tau = tau_at(model.epoch, cfg)
             with amp: total, terms = loss_terms(ddp, batch)
-            opt.zero_grad(set_to_none=True); total.backward(); opt.step(); sched.step()
+            opt.zero_grad(set_to_none=True)
+            total.backward()
+            opt.step()
+            sched.step()
             seen += len(batch['pids']) * world_size()
             steps_done += 1
             for k, v in terms.items(): sums[k] = sums.get(k, 0.) + v
             if is_main():
-                ips = seen / (time.time() - t0); bar.set_postfix(loss=f'{total.item():.3f}', img_s=f'{ips:.0f}')
+                ips = seen / (time.time() - t0)
+                bar.set_postfix(loss=f'{total.item():.3f}', img_s=f'{ips:.0f}')
                 if progress and not live and time.time() - last_report >= report_every:
                     last_report = time.time()
                     elapsed = last_report - t_run   # includes the validations so far: they are part of what is left
@@ -505,8 +514,10 @@ def finish(run_dir: Path, model: CUMDR, data, cfg: Config, best: dict, annotatio
         raise CheckpointError(f"{best_file} holds epoch {state.get('epoch')}, but this run's best epoch is {best['epoch']}: "
                               f'another process wrote it. {restart}')
     model.load_state_dict(state['model'])
-    stages = default_stages(model, cfg); val_enc = encode_split(model, data.val, cfg)
-    t = time.time(); test_enc = encode_split(model, data.test, cfg)  # encoded once: the oracle protocol below reuses it
+    stages = default_stages(model, cfg)
+    val_enc = encode_split(model, data.val, cfg)
+    t = time.time()
+    test_enc = encode_split(model, data.test, cfg)  # encoded once: the oracle protocol below reuses it
     test = evaluate(model, data.test, cfg, stages, enc=test_enc, fit_split=data.val, annotations=annotations, fit_enc=val_enc)
     t_test = time.time() - t
     res = dict(best_epoch=best['epoch'], val=best['val'], test=test, test_eval_s=t_test,
@@ -563,7 +574,8 @@ USER_ERRORS = (RunDirLocked, ConfigMismatchError, CheckpointError, PedesFormatEr
 def main(argv=None):
     import argparse
     p = argparse.ArgumentParser(prog='cumdr-train', description='Train a cumdr model from a config file.')
-    p.add_argument('config'); p.add_argument('overrides', nargs='*', help='key=value (YAML values)')
+    p.add_argument('config')
+    p.add_argument('overrides', nargs='*', help='key=value (YAML values)')
     a = p.parse_args(argv)
     try:
         cfg = Config.load(a.config)

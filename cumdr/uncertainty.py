@@ -35,7 +35,9 @@ class GaussianHead(nn.Module):
         self.mu_mlp = nn.Sequential(nn.Linear(dim, hidden), nn.GELU(), nn.Linear(hidden, dim))
         self.logsig_mlp = nn.Sequential(nn.Linear(dim, hidden), nn.GELU(), nn.Linear(hidden, dim))
         # mu = x at initialisation; log sigma = log(sigma_init) + a small token-dependent spread
-        for lin in (self.mu_proj, self.mu_mlp[-1], self.logsig_mlp[-1]): nn.init.zeros_(lin.weight); nn.init.zeros_(lin.bias)
+        for lin in (self.mu_proj, self.mu_mlp[-1], self.logsig_mlp[-1]):
+            nn.init.zeros_(lin.weight)
+            nn.init.zeros_(lin.bias)
         nn.init.constant_(self.logsig_proj.bias, math.log(sigma_init))
 
     def forward(self, x: torch.Tensor, pad: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
@@ -239,7 +241,8 @@ def spearman_ci(x, y, n_boot: int = 2000, seed: int = 0, alpha: float = .05,
 # %% ../nbs/05_uncertainty.ipynb #cbf27e19
 def pca_basis(x: torch.Tensor, k: int = 2) -> tuple[torch.Tensor, torch.Tensor]:
     "(center (D,), basis (k, D)): the mean of the rows of x (n, D) and its top-k principal directions (orthonormal rows)."
-    x = torch.as_tensor(x, dtype=torch.float64); center = x.mean(0)
+    x = torch.as_tensor(x, dtype=torch.float64)
+    center = x.mean(0)
     return center, torch.linalg.svd(x - center, full_matrices=False)[2][:k]
 
 def project_gaussians(mu: torch.Tensor, log_sigma: torch.Tensor, basis: torch.Tensor,
@@ -252,7 +255,8 @@ def project_gaussians(mu: torch.Tensor, log_sigma: torch.Tensor, basis: torch.Te
 def plot_gaussian_ellipses(ax, mu2, sigma2, colors=None, labels=None, n_std=(1, 2), alpha: float = .25):
     "Ellipses at n_std standard deviations of 2-D Gaussians: mu2 (K, 2); sigma2 (K, 2) std devs (axis-aligned) or (K, 2, 2) covariances."
     from matplotlib.patches import Ellipse
-    mu2 = np.asarray(mu2, dtype=float); cov = np.asarray(sigma2, dtype=float)
+    mu2 = np.asarray(mu2, dtype=float)
+    cov = np.asarray(sigma2, dtype=float)
     if cov.ndim == 2: cov = np.stack([np.diag(s ** 2) for s in cov])          # std devs along the axes
     if cov.shape != (len(mu2), 2, 2): raise ValueError(f'plot_gaussian_ellipses: sigma2 must be (K, 2) or (K, 2, 2), got {np.shape(sigma2)}')
     colors = colors if colors is not None else [f'C{i % 10}' for i in range(len(mu2))]
@@ -263,5 +267,6 @@ def plot_gaussian_ellipses(ax, mu2, sigma2, colors=None, labels=None, n_std=(1, 
             ax.add_patch(Ellipse(m, 2 * k * np.sqrt(max(lam[i, 1], 0)), 2 * k * np.sqrt(max(lam[i, 0], 0)), angle=angle,
                                  facecolor=c, edgecolor=c, alpha=alpha / (j + 1), lw=1))
         ax.plot(*m, 'o', color=c, ms=4, label=None if labels is None else labels[i])
-    ax.autoscale_view(); ax.set_aspect('equal', adjustable='datalim')
+    ax.autoscale_view()
+    ax.set_aspect('equal', adjustable='datalim')
     return ax
