@@ -30,9 +30,10 @@ __all__ = ['CAPTION_STYLES', 'corpus_pairs', 'pretraining_data', 'shared_combina
 # %% ../nbs/13_pretrain.ipynb #9c99c604
 CAPTION_STYLES = ('describer', 'human')
 
-def corpus_pairs(corpus_dir: str | Path, style: str = 'describer') -> list[TrainSample]:
-    "Image–text pairs of a synthetic corpus, every split: one per image (describer) or per human caption; class = image."
-    if style not in CAPTION_STYLES: raise ValueError(f'unknown caption style {style!r}; expected one of {CAPTION_STYLES}')
+def corpus_pairs(corpus_dir: str | Path, style: str = 'human') -> list[TrainSample]:
+    "Image–text pairs of a corpus, all splits: one per human caption, or one per image (describer); class = image."
+    if style not in CAPTION_STYLES:
+        raise ValueError(f'unknown caption style {style!r}; expected one of {CAPTION_STYLES}')
     corpus_dir = Path(corpus_dir)
     fmt = load_meta(corpus_dir)['generator']['format']
     key = DATASETS[fmt]['path_key']
@@ -44,7 +45,7 @@ def corpus_pairs(corpus_dir: str | Path, style: str = 'describer') -> list[Train
         pairs += [TrainSample(i, i, str(corpus_dir / 'imgs' / e[key]), e[key], t) for t in texts]
     return pairs
 
-def pretraining_data(corpus_dir: str | Path, eval_data: PedesData, style: str = 'describer') -> PedesData:
+def pretraining_data(corpus_dir: str | Path, eval_data: PedesData, style: str = 'human') -> PedesData:
     "The corpus as the training set, `eval_data`'s val and test splits for zero-shot evaluation."
     pairs = corpus_pairs(corpus_dir, style)
     return dataclasses.replace(eval_data, train=pairs, num_classes=pairs[-1].pid + 1, train_pid_map={})
