@@ -534,18 +534,25 @@ def finish(run_dir: Path, model: CUMDR, data, cfg: Config, best: dict, annotatio
     return res
 
 # %% ../nbs/09_train.ipynb #6402323d
+_SMALL = dict(backbone='cumdr-tiny', cross_layers=1, cross_heads=4, device='cpu', batch_size=64, eval_batch_size=128,
+              deterministic=True, synthetic_ids=1000, num_workers=1, warmup_epochs=1)
 PRESETS = {
     'paper': dict(num_workers=8),  # IRRA's 8 loader workers: 0 starves a GPU (see above)
-    'small': dict(backbone='cumdr-tiny', image_size=(64, 32), cross_layers=1, cross_heads=4, device='cpu',
-                  loss_names='itc+mlm+id', tau=.07, batch_size=64, epochs=16, lr=5e-4, lr_factor=1., warmup_epochs=1,
-                  rerank_k=16, eval_batch_size=128, deterministic=True, synthetic_ids=1000, num_workers=1),
+    # the paper's recipe at small size: the shipped synthetic pretraining fine-tuned with sdm+mlm+id+itm at tau 0.02
+    'small': dict(_SMALL, pretrained='synthetic', image_size=(96, 32), loss_names='sdm+mlm+id+itm', tau=.02,
+                  epochs=6, lr=1e-4, lr_factor=5., rerank_k=16),
+    # towers learnt from scratch: InfoNCE at CLIP's initial temperature, one learning rate for everything
+    'scratch': dict(_SMALL, pretrained=None, image_size=(64, 32), loss_names='itc+mlm+id', tau=.07, epochs=16,
+                    lr=5e-4, lr_factor=1.),
 }
 
 def resolve_preset(preset: str = 'auto', backbone: str | None = None) -> str:
-    "'auto' means 'small' for the tiny from-scratch backbones and 'paper' for real ones."
+    "'auto' means 'small' for the tiny backbones and 'paper' for real ones."
     from cumdr.backbone import TINY_CONFIGS
-    if preset == 'auto': preset = 'small' if backbone in (None, *TINY_CONFIGS) else 'paper'
-    if preset not in PRESETS: raise ValueError(f'unknown preset {preset!r}; expected auto or one of {list(PRESETS)}')
+    if preset == 'auto':
+        preset = 'small' if backbone in (None, *TINY_CONFIGS) else 'paper'
+    if preset not in PRESETS:
+        raise ValueError(f'unknown preset {preset!r}; expected auto or one of {list(PRESETS)}')
     return preset
 
 COMPONENTS = ('cum', 'rucm', 'dar')
@@ -554,17 +561,28 @@ def parse_components(components: str | None) -> dict[str, bool]:
     "'cum+dar' -> {'cum': True, 'rucm': False, 'dar': True}; 'none' or '' -> all off."
     names = [c.strip() for c in (components or '').split('+') if c.strip() and c.strip() != 'none']
     bad = [c for c in names if c not in COMPONENTS]
-    if bad: raise ValueError(f'unknown component(s) {bad} in {components!r}; expected none or any of {COMPONENTS} joined by +')
+    if bad:
+        raise ValueError(f'unknown component(s) {bad} in {components!r}; expected none or any of {COMPONENTS} joined by +')
     return {c: c in names for c in COMPONENTS}
 
 def make_config(preset: str = 'auto', **overrides) -> Config:
-    "A Config from a preset ('small', 'paper', or 'auto': small for tiny backbones) and explicit overrides."
+    """A Config from a preset ('small', 'scratch', 'paper', or 'auto': small for tiny backbones) and overrides.
+    `pretrained='none'` (or '') trains the towers from scratch, whatever the preset."""
+    from cumdr.backbone import SHIPPED
     preset = resolve_preset(preset, overrides.get('backbone'))
     base = dict(PRESETS[preset])
+    if isinstance(overrides.get('pretrained'), str) and overrides['pretrained'].lower() in ('none', ''):  # -p pretrained none
+        overrides['pretrained'] = None
+    backbone = overrides.get('backbone', base.get('backbone', Config.backbone))
+    if 'pretrained' not in overrides and base.get('pretrained') == 'synthetic' and (backbone, 'synthetic') not in SHIPPED:
+        raise ValueError(f"preset {preset!r} fine-tunes the shipped pretrained='synthetic' weights, which exist for "
+                         f"{sorted(b for b, t in SHIPPED if t == 'synthetic')}, not {backbone!r}: pass "
+                         "pretrained='none' (from scratch, or preset='scratch') or a weights file")
     if 'rerank_k' not in overrides:  # ITM re-ranking depth: CUMDR's k_test (paper), 16 (small); none without an ITM head
         k = base.get('rerank_k') or (64 if overrides.get('dataset') == 'RSTPReid' else 128)
-        base['rerank_k'] = k if 'itm' in parse_loss_names(overrides.get('loss_names', base.get('loss_names', Config.loss_names))) else 0
-    if 'dar_k' not in overrides:                             # DAR's K: 15 on CUHK-PEDES, 31 on ICFG-PEDES / RSTPReid
+        loss_names = overrides.get('loss_names', base.get('loss_names', Config.loss_names))
+        base['rerank_k'] = k if 'itm' in parse_loss_names(loss_names) else 0
+    if 'dar_k' not in overrides:  # DAR's K: 15 on CUHK-PEDES, 31 on ICFG-PEDES / RSTPReid
         base['dar_k'] = 15 if overrides.get('dataset', Config.dataset) == 'CUHK-PEDES' else 31
     return Config(**{**base, **overrides})
 
