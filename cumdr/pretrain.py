@@ -130,12 +130,14 @@ def pretrain(out_dir: str | Path, ids: int = 16000, seed: int = 1, style: str = 
     export = Path(export) if export else out_dir / f'{cfg.backbone}-synthetic.safetensors'
     metrics = json.loads((run / 'metrics.json').read_text())
     recipe = ('loss_names', 'tau', 'lr', 'batch_size', 'epochs', 'warmup_epochs', 'seed')
-    return export_weights(run / 'last.pt', export, backbone=cfg.backbone, image_size=list(cfg.image_size),
+    # best.pt: the epoch chosen on the evaluation set's validation split, the weights metrics.json's test figures are of
+    return export_weights(run / 'best.pt', export, backbone=cfg.backbone, image_size=list(cfg.image_size),
                           corpus=dict(ids=ids, seed=seed, style=style, pairs=len(data.train)),
                           eval=dict(dataset=dataset, ids=eval_ids, seed=eval_seed),
                           shared_combinations=shared_combinations(corpus / dataset, eval_root / dataset),
                           config={k: getattr(cfg, k) for k in recipe},
-                          zero_shot_val=zero_shot_curve(run), zero_shot_test=metrics['test']['global'],
+                          zero_shot_val=zero_shot_curve(run), best_epoch=metrics['best_epoch'],
+                          zero_shot_test=metrics['test']['global'],
                           wall_s=round(time.time() - t0), command=command)
 
 # %% ../nbs/13_pretrain.ipynb #fa1eb341

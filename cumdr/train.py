@@ -535,12 +535,12 @@ def finish(run_dir: Path, model: CUMDR, data, cfg: Config, best: dict, annotatio
 
 # %% ../nbs/09_train.ipynb #6402323d
 _SMALL = dict(backbone='cumdr-tiny', cross_layers=1, cross_heads=4, device='cpu', batch_size=64, eval_batch_size=128,
-              deterministic=True, synthetic_ids=1000, num_workers=1, warmup_epochs=1)
+              deterministic=True, synthetic_ids=1000, num_workers=1, warmup_epochs=1, rerank_k=16)
 PRESETS = {
     'paper': dict(num_workers=8),  # IRRA's 8 loader workers: 0 starves a GPU (see above)
     # the paper's recipe at small size: the shipped synthetic pretraining fine-tuned with sdm+mlm+id+itm at tau 0.02
     'small': dict(_SMALL, pretrained='synthetic', image_size=(96, 32), loss_names='sdm+mlm+id+itm', tau=.02,
-                  epochs=6, lr=1e-4, lr_factor=5., rerank_k=16),
+                  epochs=6, lr=1e-4, lr_factor=5.),
     # towers learnt from scratch: InfoNCE at CLIP's initial temperature, one learning rate for everything
     'scratch': dict(_SMALL, pretrained=None, image_size=(64, 32), loss_names='itc+mlm+id', tau=.07, epochs=16,
                     lr=5e-4, lr_factor=1.),
