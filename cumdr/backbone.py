@@ -18,7 +18,7 @@ from torch import nn
 import cumdr
 
 # %% auto #0
-__all__ = ['TINY_CONFIGS', 'WEIGHTS_DIR', 'SHIPPED', 'PRETRAINED_ADVICE', 'shipped_weights', 'register_pretrained',
+__all__ = ['TINY_CONFIGS', 'WEIGHTS_DIR', 'SHIPPED', 'PRETRAINED_ADVICE', 'sha256_of', 'shipped_weights', 'register_pretrained',
            'resolve_pretrained', 'is_torchscript_archive', 'pretrained_quick_gelu', 'resize_pos_embed',
            'read_state_dict', 'load_clip_weights', 'CheckpointError', 'read_checkpoint', 'Backbone', 'build_backbone',
            'is_known_backbone', 'backbone_patch_size']
@@ -34,6 +34,14 @@ _LOCAL_TAGS: dict[tuple[str, str], dict] = {}
 WEIGHTS_DIR = Path(cumdr.__file__).resolve().parent / 'weights'   # weights that ship inside the package
 SHIPPED = {('cumdr-tiny', 'synthetic'): 'cumdr-tiny-synthetic'}  # (backbone, tag) -> weights/<name>.safetensors + .json
 
+def sha256_of(path: str | Path) -> str:
+    "Hex sha256 of a file, read in 1 MiB blocks."
+    h = hashlib.sha256()
+    with open(path, 'rb') as f:
+        for block in iter(lambda: f.read(1 << 20), b''):
+            h.update(block)
+    return h.hexdigest()
+
 def shipped_weights(model_name: str, tag: str) -> Path:
     "The weights file shipped in the package for `pretrained=tag`, checked against the sha256 of its manifest."
     name = SHIPPED[(model_name, tag)]
@@ -43,11 +51,9 @@ def shipped_weights(model_name: str, tag: str) -> Path:
         raise FileNotFoundError(f'pretrained={tag!r} for {model_name}: the shipped weights {path} (or their manifest '
                                 f'{manifest.name}) are missing: {remake}')
     want = json.loads(manifest.read_text())['sha256']
-    h = hashlib.sha256()
-    with open(path, 'rb') as f:
-        for block in iter(lambda: f.read(1 << 20), b''): h.update(block)
-    if h.hexdigest() != want:
-        raise ValueError(f'pretrained={tag!r} for {model_name}: {path} has sha256 {h.hexdigest()}, its manifest says '
+    have = sha256_of(path)
+    if have != want:
+        raise ValueError(f'pretrained={tag!r} for {model_name}: {path} has sha256 {have}, its manifest says '
                          f'{want}: the file is damaged or was replaced; {remake}')
     return path
 

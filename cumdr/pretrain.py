@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import hashlib
 import json
 import os
 import shlex
@@ -18,14 +17,14 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from .backbone import read_checkpoint
+from .backbone import read_checkpoint, sha256_of
 from .datasets import DATASETS, PedesData, TrainSample, load_pedes
 from .synthetic import ATTRIBUTE_NAMES, generate, load_meta
 from .train import make_config, train
 
 # %% auto #0
-__all__ = ['CAPTION_STYLES', 'corpus_pairs', 'pretraining_data', 'shared_combinations', 'pretrain_config', 'sha256_of',
-           'zero_shot_curve', 'export_weights', 'pretrain', 'main']
+__all__ = ['CAPTION_STYLES', 'corpus_pairs', 'pretraining_data', 'shared_combinations', 'pretrain_config', 'zero_shot_curve',
+           'export_weights', 'pretrain', 'main']
 
 # %% ../nbs/13_pretrain.ipynb #9c99c604
 CAPTION_STYLES = ('describer', 'human')
@@ -67,14 +66,6 @@ def pretrain_config(output_dir: str | Path, eval_root: str | Path, dataset: str 
                 image_size=(96, 32), pretrained=None, rerank_k=0)
     fixed = dict(dataset=dataset, root_dir=str(eval_root), output_dir=str(output_dir))
     return make_config('small', **{**base, **overrides, **fixed})
-
-def sha256_of(path: str | Path) -> str:
-    "Hex sha256 of a file, read in 1 MiB blocks."
-    h = hashlib.sha256()
-    with open(path, 'rb') as f:
-        for block in iter(lambda: f.read(1 << 20), b''):
-            h.update(block)
-    return h.hexdigest()
 
 def zero_shot_curve(run_dir: str | Path) -> list[dict]:
     "(epoch, step, val R1/R5/R10/mAP) after every epoch of a run, from its log."
