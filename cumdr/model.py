@@ -67,7 +67,8 @@ class Config:
     cum: bool = False                      # CUM: Gaussian embeddings, L_cdm + L_fdm + L_d (05_uncertainty)
     cum_samples: int = 5                   # K_s samples (+ the mean) for D-ITM / D-MLM
     cum_tau: float | None = None           # temperature of the -W2²/tau contrast (None: 2·tau, the SDM logit scale)
-    cum_sigma0: float = .01                # L_d's margin: the entropy of N(0, cum_sigma0² I)
+    cum_sigma_weight: float = 1.           # weight of L_cdm's sigma part, sigma measured in units of its initial value
+    cum_sigma0: float = 1.                 # L_d's floor on a Gaussian's geometric-mean sigma / the initial sigma
     cum_variant: str = 'faithful'          # 'faithful' | 'pcme' (adds the PCME match-probability loss)
     rucm: bool = False                     # RUCM: evidential curriculum + external annotations (06_matching)
     rucm_A: float = .7                     # curriculum amplitude
@@ -187,7 +188,7 @@ _RANGES = {  # field: (lowest, highest or None), both allowed
     'synthetic_ids': (1, None), 'num_workers': (0, None), 'cross_heads': (1, None), 'cross_layers': (0, None),
     'tau_epochs': (1, None), 'epochs': (0, None), 'batch_size': (1, None), 'lr': (0, None), 'lr_factor': (0, None),
     'weight_decay': (0, None), 'warmup_epochs': (0, None), 'warmup_factor': (0, 1), 'rerank_k': (0, None),
-    'eval_batch_size': (1, None), 'cum_samples': (1, None), 'rucm_A': (0, 1), 'dar_k': (1, None), 'dar_steps': (1, None),
+    'eval_batch_size': (1, None), 'cum_samples': (1, None), 'cum_sigma_weight': (0, None), 'rucm_A': (0, 1), 'dar_k': (1, None), 'dar_steps': (1, None),
     'dar_alpha': (0, None), 'dar_T': (1, None), 'log_every': (1, None), 'num_classes': (1, None),
 }
 _RANGE_NOTES = {'epochs': ' (0 evaluates the initial weights without training: zero-shot)',

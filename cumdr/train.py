@@ -28,6 +28,7 @@ from .losses import parse_loss_names
 from .matching import AnnotationError, annotation_texts, default_annotation_path, read_annotations
 from .model import CUMDR, RESULT_NEUTRAL_FIELDS, Config, config_differences
 from .synthetic import generate
+from .uncertainty import sigma_summary
 
 # %% auto #0
 __all__ = ['LOCK_FILE', 'RUN_FILES', 'CHECKPOINT_KEYS', 'PRESETS', 'COMPONENTS', 'USER_ERRORS', 'load_data',
@@ -489,10 +490,10 @@ def _validate_and_save(run_dir: Path, model: CUMDR, opt, sched, data, cfg: Confi
     final = val[list(val)[-1]]
     rec = dict(kind='epoch', epoch=epoch, time_s=time.time() - t0, images_per_s=seen / (time.time() - t0),
                **{f'loss_{k}': v / steps for k, v in sums.items()}, val={k: m for k, m in val.items()})
-    if cfg.cum:  # how spread the Gaussians are: 10/50/90th percentiles of each Gaussian's mean sigma
-        q = torch.tensor([.1, .5, .9])
-        rec['sigma'] = {k: torch.quantile(ls.exp().mean(1).float().cpu(), q).tolist()
-                        for k, ls in (('txt', venc.txt_logsig), ('img', venc.img_logsig))}
+    if cfg.cum:  # sigma's level (10/50/90th percentiles of each Gaussian's mean sigma) and its spread between inputs
+        stats = {k: sigma_summary(ls) for k, ls in (('txt', venc.txt_logsig), ('img', venc.img_logsig))}
+        rec['sigma'] = {k: s['percentiles'] for k, s in stats.items()}
+        rec['sigma_spread'] = {k: s['spread'] for k, s in stats.items()}
     _log(run_dir, **rec)
     improved = final['R1'] > best['R1']
     if improved:

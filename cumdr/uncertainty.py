@@ -16,8 +16,9 @@ from .losses import LOSSES, LossSpec, eot_index, identity_targets, itm_loss, itm
 
 # %% auto #0
 __all__ = ['CUM_LOSS_SWAP', 'CUM_EXTRA_LOSSES', 'GaussianHead', 'CUMHeads', 'gaussian_features', 'sample_gaussian',
-           'pairwise_sq_dists', 'wasserstein2', 'cdm_loss', 'gaussian_entropy', 'entropy_margin', 'entropy_margin_loss',
-           'pcme_loss', 'spearman_ci', 'pca_basis', 'project_gaussians', 'plot_gaussian_ellipses']
+           'pairwise_sq_dists', 'wasserstein2', 'cdm_loss', 'cdm_sigma_scale', 'gaussian_entropy', 'entropy_margin',
+           'entropy_margin_loss', 'pcme_loss', 'spearman_ci', 'pca_basis', 'project_gaussians',
+           'plot_gaussian_ellipses', 'sigma_summary', 'w2_parts', 'SigmaNotTrained', 'check_sigma_alive']
 
 # %% ../nbs/05_uncertainty.ipynb #e41f4626
 class GaussianHead(nn.Module):
@@ -28,6 +29,7 @@ class GaussianHead(nn.Module):
         if dim % heads: raise ValueError(f'GaussianHead: dim={dim} must be divisible by heads={heads}')
         if sigma_init <= 0: raise ValueError(f'GaussianHead: sigma_init must be > 0, got {sigma_init}')
         self.dim, hidden = dim, int(dim * mlp_ratio)
+        self.sigma_init = sigma_init  # the scale L_d's floor and the W2 sigma part are measured against
         self.fc, self.ln_in = nn.Linear(dim, dim), nn.LayerNorm(dim)
         self.attn = nn.MultiheadAttention(dim, heads, batch_first=True)
         self.mu_proj, self.logsig_proj = nn.Linear(dim // 2, dim), nn.Linear(dim // 2, dim)
@@ -96,9 +98,11 @@ def pairwise_sq_dists(a: torch.Tensor, b: torch.Tensor, dtype: torch.dtype = tor
         a, b = a.to(dtype), b.to(dtype)
         return (a.pow(2).sum(-1)[:, None] + b.pow(2).sum(-1)[None] - 2 * a @ b.T).clamp_min(0)
 
-def wasserstein2(mu_a: torch.Tensor, log_sigma_a: torch.Tensor, mu_b: torch.Tensor, log_sigma_b: torch.Tensor) -> torch.Tensor:
-    "Pairwise squared 2-Wasserstein distance (A, B) between diagonal Gaussians: ||mu_a-mu_b||² + ||sigma_a-sigma_b||²."
-    return pairwise_sq_dists(torch.cat([mu_a, log_sigma_a.exp()], -1), torch.cat([mu_b, log_sigma_b.exp()], -1))
+def wasserstein2(mu_a: torch.Tensor, log_sigma_a: torch.Tensor, mu_b: torch.Tensor, log_sigma_b: torch.Tensor,
+                 sigma_scale: float | torch.Tensor = 1.) -> torch.Tensor:
+    "Pairwise squared 2-Wasserstein distance (A, B) between diagonal Gaussians: ||mu_a-mu_b||² + s²||sigma_a-sigma_b||²."
+    sig_a, sig_b = sigma_scale * log_sigma_a.float().exp(), sigma_scale * log_sigma_b.float().exp()
+    return pairwise_sq_dists(torch.cat([mu_a.float(), sig_a], -1), torch.cat([mu_b.float(), sig_b], -1))
 
 # %% ../nbs/05_uncertainty.ipynb #a3f4d212
 def _soft_ce(logits: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
@@ -107,11 +111,11 @@ def _soft_ce(logits: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
 
 def cdm_loss(mu_t: torch.Tensor, logsig_t: torch.Tensor, mu_v: torch.Tensor, logsig_v: torch.Tensor,
              pids_t: torch.Tensor, pids_v: torch.Tensor | None = None, tau: float = .04,
-             normalize: bool = True) -> torch.Tensor:
-    "Contrastive loss on logits -W2²/tau between text and image Gaussians, pid-aware targets, both directions averaged."
+             normalize: bool = True, sigma_scale: float | torch.Tensor = 1.) -> torch.Tensor:
+    "Contrastive loss on logits -W2²/tau between text and image Gaussians (sigma axes times sigma_scale), pid-aware."
     pids_v = pids_t if pids_v is None else pids_v
     if normalize: mu_t, mu_v = F.normalize(mu_t.float(), dim=-1), F.normalize(mu_v.float(), dim=-1)
-    logits = -wasserstein2(mu_t, logsig_t, mu_v, logsig_v) / tau
+    logits = -wasserstein2(mu_t, logsig_t, mu_v, logsig_v, sigma_scale) / tau
     return (_soft_ce(logits, identity_targets(pids_t, pids_v)) + _soft_ce(logits.T, identity_targets(pids_v, pids_t))) / 2
 
 # %% ../nbs/05_uncertainty.ipynb #caee9032
@@ -127,9 +131,15 @@ def _cum_tau(model) -> float:
     tau = getattr(getattr(model, 'cfg', None), 'cum_tau', None)
     return 2 * model.tau if tau is None else tau
 
+def cdm_sigma_scale(sigma_init: float, dim: int, weight: float = 1.) -> float:
+    "sqrt(weight / dim) / sigma_init: makes W2's sigma part weight x mean_d ((sigma_t,d - sigma_v,d) / sigma_init)²."
+    return math.sqrt(weight / dim) / sigma_init
+
 def _cdm(model, out, gather=_no_gather):
-    return cdm_loss(gather(out['txt_global']), gather(out['txt_logsig_global']), gather(out['img_global']),
-                    gather(out['img_logsig_global']), gather(out['pids']), tau=_cum_tau(model))
+    logsig_t, logsig_v = gather(out['txt_logsig_global']), gather(out['img_logsig_global'])
+    scale = cdm_sigma_scale(model.cum.text.sigma_init, logsig_t.shape[-1], _cum_setting(model, 'cum_sigma_weight', 1.))
+    return cdm_loss(gather(out['txt_global']), logsig_t, gather(out['img_global']), logsig_v, gather(out['pids']),
+                    tau=_cum_tau(model), sigma_scale=scale)
 
 def _ditm(model, out, gather=_no_gather):
     (tp, vp), (tn, vn) = itm_pairs(out, model.tau)
@@ -167,7 +177,8 @@ def entropy_margin_loss(log_sigma: torch.Tensor, margin: float) -> torch.Tensor:
 
 def _dreg(model, out, gather=_no_gather):
     dim = out['img_logsig_global'].shape[-1]
-    m = entropy_margin(_cum_setting(model, 'cum_sigma0', .01), dim)
+    # the floor s0 is a fraction of the heads' initial sigma (the image and text heads start at the same one)
+    m = entropy_margin(_cum_setting(model, 'cum_sigma0', 1.) * model.cum.text.sigma_init, dim)
     return (entropy_margin_loss(out['img_logsig_global'], m) + entropy_margin_loss(out['txt_logsig_global'], m)) / 2
 
 # %% ../nbs/05_uncertainty.ipynb #8a2cb804
@@ -270,3 +281,42 @@ def plot_gaussian_ellipses(ax, mu2, sigma2, colors=None, labels=None, n_std=(1, 
     ax.autoscale_view()
     ax.set_aspect('equal', adjustable='datalim')
     return ax
+
+# %% ../nbs/05_uncertainty.ipynb #a448a7de
+def sigma_summary(log_sigma: torch.Tensor) -> dict:
+    """What a training log records of N Gaussians' log sigma (N, D): `percentiles`, the 10/50/90th percentiles of
+    each Gaussian's mean sigma (its level), and `spread`, the std over the N inputs of log sigma_d averaged over d
+    (how much sigma differs between inputs: 0 when every input gets the same sigma)."""
+    ls = log_sigma.detach().float().cpu()
+    q = torch.quantile(ls.exp().mean(1), torch.tensor([.1, .5, .9]))
+    return dict(percentiles=q.tolist(), spread=ls.std(0).mean().item())
+
+def w2_parts(mu_t: torch.Tensor, logsig_t: torch.Tensor, mu_v: torch.Tensor, logsig_v: torch.Tensor,
+             sigma_scale: float | torch.Tensor = 1., normalize: bool = True) -> dict:
+    "Mean over all text-image pairs of W2²'s mean part and sigma part, as L_cdm weighs them, and the sigma part's share."
+    if normalize: mu_t, mu_v = F.normalize(mu_t.float(), dim=-1), F.normalize(mu_v.float(), dim=-1)
+    mean_part = pairwise_sq_dists(mu_t, mu_v).mean().item()
+    sigma_part = pairwise_sq_dists(sigma_scale * logsig_t.float().exp(), sigma_scale * logsig_v.float().exp()).mean().item()
+    return dict(mean_part=mean_part, sigma_part=sigma_part, sigma_share=sigma_part / max(mean_part + sigma_part, 1e-12))
+
+class SigmaNotTrained(AssertionError):
+    "A CUM run whose sigma never left the value the Gaussian heads start at."
+
+def check_sigma_alive(epochs: list[dict], sigma_init: float, min_change: float = .05) -> dict:
+    """Raise SigmaNotTrained unless sigma moved in training, for text and for images. `epochs`: the log's epoch
+    records, each with 'sigma' ({'txt'|'img': [p10, p50, p90]}) and, where logged, 'sigma_spread' ({'txt'|'img': s}).
+    A modality has moved when its last median mean-sigma differs from `sigma_init` by at least `min_change`
+    (relative), or its spread between inputs changed by that much from the first logged epoch to the last."""
+    logged = [r for r in epochs if 'sigma' in r]
+    if not logged: raise SigmaNotTrained('check_sigma_alive: no epoch record has sigma statistics (was CUM on?)')
+    first, last, out = logged[0], logged[-1], {}
+    for key in ('txt', 'img'):
+        level = last['sigma'][key][1] / sigma_init - 1
+        s0, s1 = (r.get('sigma_spread', {}).get(key) for r in (first, last))
+        spread = None if s0 is None or s1 is None or len(logged) < 2 else s1 / max(s0, 1e-12) - 1
+        out[key] = dict(level_change=level, spread_change=spread)
+        if abs(level) < min_change and (spread is None or abs(spread) < min_change):
+            raise SigmaNotTrained(f'{key} sigma did not move: median mean-sigma {last["sigma"][key][1]:.4g} after epoch '
+                                  f'{last.get("epoch")} is within {min_change:.0%} of its initial {sigma_init:.4g}'
+                                  + ('' if spread is None else f', and its spread between inputs changed by {spread:+.1%}'))
+    return out
