@@ -188,8 +188,9 @@ _RANGES = {  # field: (lowest, highest or None), both allowed
     'synthetic_ids': (1, None), 'num_workers': (0, None), 'cross_heads': (1, None), 'cross_layers': (0, None),
     'tau_epochs': (1, None), 'epochs': (0, None), 'batch_size': (1, None), 'lr': (0, None), 'lr_factor': (0, None),
     'weight_decay': (0, None), 'warmup_epochs': (0, None), 'warmup_factor': (0, 1), 'rerank_k': (0, None),
-    'eval_batch_size': (1, None), 'cum_samples': (1, None), 'cum_sigma_weight': (0, None), 'rucm_A': (0, 1), 'dar_k': (1, None), 'dar_steps': (1, None),
+    'eval_batch_size': (1, None), 'cum_samples': (1, None), 'rucm_A': (0, 1), 'dar_k': (1, None), 'dar_steps': (1, None),
     'dar_alpha': (0, None), 'dar_T': (1, None), 'log_every': (1, None), 'num_classes': (1, None),
+    'cum_sigma_weight': (0, None),
 }
 _RANGE_NOTES = {'epochs': ' (0 evaluates the initial weights without training: zero-shot)',
                 'rucm_A': ' (the curriculum weights 1 +- A must stay non-negative)'}

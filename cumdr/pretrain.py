@@ -99,7 +99,7 @@ def export_weights(checkpoint: str | Path, out: str | Path, **manifest) -> dict:
     return info
 
 # %% ../nbs/13_pretrain.ipynb #42faa328
-def pretrain(out_dir: str | Path, ids: int = 16000, seed: int = 1, style: str = 'human', eval_ids: int = 1000,
+def pretrain(out_dir: str | Path, ids: int = 20000, seed: int = 1, style: str = 'human', eval_ids: int = 1000,
              eval_seed: int = 0, dataset: str = 'CUHK-PEDES', export: str | Path | None = None,
              command: str | None = None, workers: int | None = None, **overrides) -> dict:
     "Pretrain a tiny CLIP on a synthetic corpus and export its towers; returns the manifest."
@@ -137,11 +137,11 @@ def main(argv=None):
     p = argparse.ArgumentParser(prog='cumdr-pretrain',
                                 description='Pretrain a tiny CLIP on a synthetic corpus (CLIP objective).')
     p.add_argument('out_dir')
-    p.add_argument('--ids', type=int, default=16000, help='identities in the corpus')
+    p.add_argument('--ids', type=int, default=20000, help='identities in the corpus')
     p.add_argument('--seed', type=int, default=1, help="the corpus's seed (not the evaluation set's, 0)")
     p.add_argument('--style', default='human', choices=CAPTION_STYLES)
     p.add_argument('--eval-ids', type=int, default=1000)
-    p.add_argument('--epochs', type=int, default=8)
+    p.add_argument('--epochs', type=int, default=10)
     p.add_argument('--export', default=None, help='weights file to write (default OUT_DIR/<backbone>-synthetic...)')
     p.add_argument('--workers', type=int, default=None, help='processes drawing the corpus')
     p.add_argument('overrides', nargs='*', help='Config fields as key=value (YAML values), e.g. batch_size=256')

@@ -100,7 +100,7 @@ def pairwise_sq_dists(a: torch.Tensor, b: torch.Tensor, dtype: torch.dtype = tor
 
 def wasserstein2(mu_a: torch.Tensor, log_sigma_a: torch.Tensor, mu_b: torch.Tensor, log_sigma_b: torch.Tensor,
                  sigma_scale: float | torch.Tensor = 1.) -> torch.Tensor:
-    "Pairwise squared 2-Wasserstein distance (A, B) between diagonal Gaussians: ||mu_a-mu_b||² + s²||sigma_a-sigma_b||²."
+    "Pairwise squared 2-Wasserstein distance (A, B) between diagonal Gaussians, sigma axes scaled by s."
     sig_a, sig_b = sigma_scale * log_sigma_a.float().exp(), sigma_scale * log_sigma_b.float().exp()
     return pairwise_sq_dists(torch.cat([mu_a.float(), sig_a], -1), torch.cat([mu_b.float(), sig_b], -1))
 
@@ -293,10 +293,11 @@ def sigma_summary(log_sigma: torch.Tensor) -> dict:
 
 def w2_parts(mu_t: torch.Tensor, logsig_t: torch.Tensor, mu_v: torch.Tensor, logsig_v: torch.Tensor,
              sigma_scale: float | torch.Tensor = 1., normalize: bool = True) -> dict:
-    "Mean over all text-image pairs of W2²'s mean part and sigma part, as L_cdm weighs them, and the sigma part's share."
+    "Mean over all text-image pairs of W2²'s mean part and sigma part (as L_cdm weighs them), and the sigma share."
     if normalize: mu_t, mu_v = F.normalize(mu_t.float(), dim=-1), F.normalize(mu_v.float(), dim=-1)
     mean_part = pairwise_sq_dists(mu_t, mu_v).mean().item()
-    sigma_part = pairwise_sq_dists(sigma_scale * logsig_t.float().exp(), sigma_scale * logsig_v.float().exp()).mean().item()
+    sig_t, sig_v = sigma_scale * logsig_t.float().exp(), sigma_scale * logsig_v.float().exp()
+    sigma_part = pairwise_sq_dists(sig_t, sig_v).mean().item()
     return dict(mean_part=mean_part, sigma_part=sigma_part, sigma_share=sigma_part / max(mean_part + sigma_part, 1e-12))
 
 class SigmaNotTrained(AssertionError):
@@ -316,7 +317,8 @@ def check_sigma_alive(epochs: list[dict], sigma_init: float, min_change: float =
         spread = None if s0 is None or s1 is None or len(logged) < 2 else s1 / max(s0, 1e-12) - 1
         out[key] = dict(level_change=level, spread_change=spread)
         if abs(level) < min_change and (spread is None or abs(spread) < min_change):
-            raise SigmaNotTrained(f'{key} sigma did not move: median mean-sigma {last["sigma"][key][1]:.4g} after epoch '
-                                  f'{last.get("epoch")} is within {min_change:.0%} of its initial {sigma_init:.4g}'
-                                  + ('' if spread is None else f', and its spread between inputs changed by {spread:+.1%}'))
+            median = last['sigma'][key][1]
+            why = '' if spread is None else f', and its spread between inputs changed by {spread:+.1%}'
+            raise SigmaNotTrained(f'{key} sigma did not move: median mean-sigma {median:.4g} after epoch '
+                                  f'{last.get("epoch")} is within {min_change:.0%} of its initial {sigma_init:.4g}{why}')
     return out
