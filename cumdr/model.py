@@ -21,6 +21,7 @@ from .backbone import TINY_CONFIGS, backbone_patch_size, build_backbone, is_know
 from .datasets import DATASETS, PAD_TOKEN
 from .losses import LOSSES, CrossModalEncoder, MLMHead, parse_loss_names, summary_token
 from .uncertainty import CUM_EXTRA_LOSSES, CUM_LOSS_SWAP, CUMHeads, eot_index, gaussian_features  # registers CUM's losses
+from .cmlfa import LatentFeatureAlignment, shared_feature_fusion
 from .diffusion import CandidateDenoiser, GaussianDiffusion                                        # registers 'dar'
 import cumdr.matching                                                                                   # registers 'ucm', 'ann'
 
@@ -81,6 +82,10 @@ class Config:
     dar_alpha: float = 1.                  # fusion weight of softmax(x0_hat)
     dar_temp: float = 10.                  # logit scale of the denoiser's CE
     dar_T: int = 1000                      # diffusion steps in training
+    # peers
+    lfa: bool = False                      # CMLFA: latent feature alignment + shared feature fusion (14_cmlfa)
+    lfa_prototypes: int = 9                # learnable prototypes
+    lfa_layers: int = 6                    # layers of the transformer the two modalities share
     # run
     device: str = 'cuda'
     seed: int = 0
@@ -103,6 +108,9 @@ class Config:
         if self.rerank_k > 0 and not {'itm', 'ditm'} & set(trained):
             raise ValueError(f'Config.rerank_k={self.rerank_k} asks for ITM re-ranking, but loss_names={self.loss_names!r} '
                              'trains no ITM head: add +itm to loss_names, or set rerank_k=0')
+        if self.lfa and self.cum:
+            raise ValueError('Config.lfa=True with cum=True: CUM replaces the global features that CMLFA\'s shared feature '
+                             'fusion adds to; switch one of them off')
         unused = sorted(set(self.loss_weights) - set(trained))
         if unused:
             raise ValueError(f'Config.loss_weights names {unused}, which this configuration does not train '
@@ -190,7 +198,7 @@ _RANGES = {  # field: (lowest, highest or None), both allowed
     'weight_decay': (0, None), 'warmup_epochs': (0, None), 'warmup_factor': (0, 1), 'rerank_k': (0, None),
     'eval_batch_size': (1, None), 'cum_samples': (1, None), 'rucm_A': (0, 1), 'dar_k': (1, None), 'dar_steps': (1, None),
     'dar_alpha': (0, None), 'dar_T': (1, None), 'log_every': (1, None), 'num_classes': (1, None),
-    'cum_sigma_weight': (0, None),
+    'cum_sigma_weight': (0, None), 'lfa_prototypes': (1, None), 'lfa_layers': (1, None),
 }
 _RANGE_NOTES = {'epochs': ' (0 evaluates the initial weights without training: zero-shot)',
                 'rucm_A': ' (the curriculum weights 1 +- A must stay non-negative)'}
@@ -288,16 +296,26 @@ class CUMDR(nn.Module):
             self.cum = CUMHeads(d, cfg.cross_heads, cross=bool({'ditm', 'dmlm'} & set(self.loss_names)),
                                 pcme='pcme' in self.loss_names)
         if cfg.dar: self.denoiser, self.diffusion = CandidateDenoiser(d), GaussianDiffusion(cfg.dar_T)
+        if cfg.lfa: self.lfa = LatentFeatureAlignment(d, cfg.lfa_prototypes, cfg.lfa_layers, heads=8)
 
     def new_parameters(self):
         "Parameters not in the pretrained backbone (they get the larger learning rate)."
         return [p for n, p in self.named_parameters() if not n.startswith('backbone.')]
 
+    def fuse_image(self, g: torch.Tensor, tokens: torch.Tensor) -> torch.Tensor:
+        "CMLFA's shared feature fusion on the image side (patch tokens, the CLS token left out); g unchanged without LFA."
+        return shared_feature_fusion(g, self.lfa(tokens[:, 1:])) if self.cfg.lfa else g
+
+    def fuse_text(self, g: torch.Tensor, tokens: torch.Tensor, pad: torch.Tensor) -> torch.Tensor:
+        "CMLFA's shared feature fusion on the text side (padding masked); g unchanged without LFA."
+        return shared_feature_fusion(g, self.lfa(tokens, pad)) if self.cfg.lfa else g
+
     def forward(self, batch: dict) -> dict:
         img_g, img_t = self.backbone.encode_image(batch['images'])
         txt_g, txt_t = self.backbone.encode_text(batch['caption_ids'])
-        out = dict(img_global=img_g, img_tokens=img_t, txt_global=txt_g, txt_tokens=txt_t,
-                   txt_pad=text_padding(batch['caption_ids']), pids=batch['pids'])
+        pad = text_padding(batch['caption_ids'])
+        out = dict(img_global=self.fuse_image(img_g, img_t), img_tokens=img_t, txt_global=self.fuse_text(txt_g, txt_t, pad),
+                   txt_tokens=txt_t, txt_pad=pad, pids=batch['pids'])
         if hasattr(self, 'mlm_head'):
             out['mlm_tokens'] = self.backbone.encode_text(batch['mlm_ids'])[1]
             out['mlm_labels'] = batch['mlm_labels']
@@ -308,15 +326,15 @@ class CUMDR(nn.Module):
     def encode_image(self, images: torch.Tensor):
         "(global, tokens, log sigma of the global Gaussian or None): the representation retrieval uses."
         g, t = self.backbone.encode_image(images)
-        if not self.cfg.cum: return g, t, None
+        if not self.cfg.cum: return self.fuse_image(g, t), t, None
         mu, log_sigma = self.cum.image(t)
         return mu[:, 0], mu, log_sigma[:, 0]
 
     def encode_text(self, ids: torch.Tensor):
         "(global, tokens, log sigma of the global Gaussian or None) of token ids (B, L)."
         g, t = self.backbone.encode_text(ids)
-        if not self.cfg.cum: return g, t, None
         pad = text_padding(ids)
+        if not self.cfg.cum: return self.fuse_text(g, t, pad), t, None
         mu, log_sigma = self.cum.text(t, pad)
         rows, eot = torch.arange(len(ids), device=ids.device), eot_index(pad)
         return mu[rows, eot], mu, log_sigma[rows, eot]
