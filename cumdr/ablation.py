@@ -19,20 +19,27 @@ import yaml
 import cumdr
 
 # %% auto #0
-__all__ = ['ROWS', 'COMPONENT_ORDER', 'BASELINE', 'PAPER', 'TRAIN_EVAL', 'RUN_KEYS', 'METRICS', 'STAGE_NAMES', 'canonical_row',
-           'row_components', 'train_eval_notebook', 'notebook_parameters', 'check_params', 'shared_synthetic_data',
-           'papermill_execute', 'is_finished', 'run_dir_of', 'run_ablation', 'seed_stat', 'read_run', 'summarize_row',
-           'compile_results', 'fmt_stat', 'markdown_table', 'results_markdown', 'paper_table', 'difference',
-           'paired_gain', 'main_effects', 'paper_main_effects', 'comparison_table', 'commentary', 'plot_results',
+__all__ = ['ROWS', 'COMPONENT_ORDER', 'BASELINE', 'METHODS', 'METHOD_ROWS', 'PEER_BASELINE', 'PAPER', 'TRAIN_EVAL', 'RUN_KEYS',
+           'METRICS', 'STAGE_NAMES', 'canonical_row', 'row_components', 'run_parameters', 'train_eval_notebook',
+           'notebook_parameters', 'check_params', 'shared_synthetic_data', 'papermill_execute', 'is_finished',
+           'run_dir_of', 'run_ablation', 'seed_stat', 'read_run', 'summarize_row', 'compile_results', 'fmt_stat',
+           'markdown_table', 'results_markdown', 'paper_table', 'difference', 'paired_gain', 'main_effects',
+           'paper_main_effects', 'comparison_table', 'commentary', 'peer_table', 'peer_commentary', 'plot_results',
            'plot_val_curves', 'parse_params', 'parse_list', 'main']
 
 # %% ../nbs/11_ablation.ipynb #bb9a0249
 ROWS = ('none', 'dar', 'rucm', 'cum', 'rucm+dar', 'cum+dar', 'cum+rucm', 'cum+rucm+dar')
 COMPONENT_ORDER = ('cum', 'rucm', 'dar')  # = cumdr.train.COMPONENTS (not imported: keeps this module light)
 BASELINE = 'none'
+# the peer table's rows: one method each (= cumdr.train.METHODS); a method whose configuration *is* an ablation row
+# (checked in 09_train) runs once, in that row's directory, and serves both tables
+METHODS = ('irra', 'cmlfa', 'sen', 'cumdr')
+METHOD_ROWS = {'cumdr': 'cum+rucm+dar'}
+PEER_BASELINE = 'irra'
 
 def canonical_row(components: str) -> str:
-    "A row in the ablation's spelling: 'dar+cum' -> 'cum+dar'; 'none' (or '') for the baseline."
+    "A row in the ablation's spelling: 'dar+cum' -> 'cum+dar'; 'none' (or '') for the baseline; a method's name as is."
+    if str(components).strip().lower() in METHODS: return str(components).strip().lower()
     names = [c.strip().lower() for c in str(components).split('+') if c.strip()]
     bad = [c for c in names if c not in (*COMPONENT_ORDER, 'none')]
     if bad: raise ValueError(f'unknown component(s) {bad} in row {components!r}; expected none or any of {COMPONENT_ORDER} joined by +')
@@ -40,8 +47,15 @@ def canonical_row(components: str) -> str:
     return '+'.join(c for c in COMPONENT_ORDER if c in names) or 'none'
 
 def row_components(row: str) -> set[str]:
-    "The components switched on in a row: 'cum+dar' -> {'cum', 'dar'}."
-    return set(canonical_row(row).split('+')) - {'none'}
+    "The components switched on in a row: 'cum+dar' -> {'cum', 'dar'}; a method's: 'cumdr' -> all three, 'sen' -> none."
+    row = canonical_row(row)
+    if row in METHODS: row = METHOD_ROWS.get(row, BASELINE)
+    return set(row.split('+')) - {'none'}
+
+def run_parameters(row: str) -> dict:
+    "The notebook parameters that make a row: its components, or its method (a method that is an ablation row: that row)."
+    row = METHOD_ROWS.get(canonical_row(row), canonical_row(row))
+    return dict(method=row) if row in METHODS else dict(components=row)
 
 # %% ../nbs/11_ablation.ipynb #98407dfd
 PAPER = {
@@ -63,6 +77,12 @@ PAPER = {
         },
         'RSTPReid': {'cum+rucm+dar': dict(R1=76.20, R5=91.85, R10=96.25)},
     },
+    # the peers' published figures (each its own paper, ViT-B/16 where there is a choice), for the peer table
+    'PEERS': {
+        'CUHK-PEDES': {'irra': dict(R1=73.38, mAP=66.13), 'cmlfa': dict(R1=78.05, mAP=70.12),
+                       'sen': dict(R1=75.00, mAP=67.23), 'cumdr': dict(R1=77.81)},
+        'RSTPReid': {'irra': dict(R1=60.20), 'cmlfa': dict(R1=65.05, mAP=51.03), 'cumdr': dict(R1=76.20)},
+    },
     'IRRA': {
         'CUHK-PEDES': dict(R1=73.38, R5=89.93, R10=93.71, mAP=66.13, mINP=50.24),
         'ICFG-PEDES': dict(R1=63.46, R5=80.24, R10=85.82),
@@ -72,7 +92,7 @@ PAPER = {
 
 # %% ../nbs/11_ablation.ipynb #58065e70
 TRAIN_EVAL = Path(cumdr.__file__).parents[1] / 'nbs' / 'reproduce' / 'train_eval.ipynb'
-RUN_KEYS = ('dataset', 'components', 'seed', 'output_dir')  # set by the harness for each run, never by params
+RUN_KEYS = ('dataset', 'components', 'method', 'seed', 'output_dir')  # set by the harness for each run, never by params
 
 def train_eval_notebook(notebook: str | Path | None = None) -> Path:
     "The papermill notebook a run executes: `notebook`, or `TRAIN_EVAL`; a clear error if it is missing."
@@ -135,7 +155,10 @@ def is_finished(run_dir: str | Path) -> bool:
     "A run is finished when train_eval wrote both metrics.json and analysis.json (its last files)."
     return (Path(run_dir) / 'metrics.json').is_file() and (Path(run_dir) / 'analysis.json').is_file()
 
-def run_dir_of(output_dir: str | Path, row: str, seed: int) -> Path: return Path(output_dir) / canonical_row(row) / f'seed{int(seed)}'
+def run_dir_of(output_dir: str | Path, row: str, seed: int) -> Path:
+    "output_dir/<row>/seed<k>; a method that is an ablation row shares that row's directory."
+    row = canonical_row(row)
+    return Path(output_dir) / METHOD_ROWS.get(row, row) / f'seed{int(seed)}'
 
 def _record_batch(output_dir: Path, dataset: str, rows: list, seeds: list, params: dict, notebook: Path) -> dict:
     "Write (or extend) output_dir/batch.json; refuse to extend a batch that had other settings."
@@ -145,7 +168,7 @@ def _record_batch(output_dir: Path, dataset: str, rows: list, seeds: list, param
         old = json.loads(f.read_text())
         diff = {k: dict(recorded=old.get(k), now=new[k]) for k in ('dataset', 'params') if old.get(k) != new[k]}
         if diff: raise ValueError(f'{output_dir} holds a batch with other settings {diff}: use a new output_dir (or delete {f})')
-        new['rows'] = [r for r in ROWS if r in old['rows'] or r in rows]
+        new['rows'] = [r for r in (*ROWS, *METHODS) if r in old['rows'] or r in rows]
         new['seeds'] = sorted(set(old['seeds']) | set(seeds))
     f.write_text(json.dumps(new, indent=1))
     return new
@@ -170,7 +193,7 @@ def run_ablation(output_dir: str | Path, dataset: str = 'CUHK-PEDES', rows=ROWS,
         ids = params.get('synthetic_ids') or PRESETS['small']['synthetic_ids']
         run_params['root_dir'] = str(shared_synthetic_data(output_dir / 'data', dataset, int(ids)))
     execute = execute or papermill_execute
-    runs = [(row, seed) for seed in seeds for row in rows]
+    runs = list({run_dir_of(output_dir, row, seed): (row, seed) for seed in seeds for row in rows}.values())  # once per dir
     failed = []
 
     def log(line):
@@ -190,7 +213,7 @@ def run_ablation(output_dir: str | Path, dataset: str = 'CUHK-PEDES', rows=ROWS,
         t0 = time.time()
         try:
             execute(notebook, run_dir / 'train_eval.ipynb',
-                    dict(run_params, dataset=dataset, components=row, seed=seed, output_dir=str(run_dir)), kernel)
+                    dict(run_params, dataset=dataset, **run_parameters(row), seed=seed, output_dir=str(run_dir)), kernel)
             if not is_finished(run_dir): raise RuntimeError(f'{notebook.name} ended without writing metrics.json and analysis.json')
         except Exception as e:
             (run_dir / 'error.txt').write_text(traceback.format_exc())
@@ -273,6 +296,8 @@ def _why_not_finished(run_dir: Path) -> str:
     return 'incomplete: no analysis.json'
 
 _CONFIG_PER_RUN = {'seed', 'output_dir', 'cum', 'rucm', 'dar', 'num_classes'}
+# fields a method sets (cumdr.train.METHODS): the batch's shared setup is read from an ablation row's run where there is one
+_METHOD_FIELDS = {'loss_names', 'loss_weights', 'lfa', 'epochs', 'rerank_k'}
 
 def compile_results(output_dir: str | Path) -> dict:
     "Collect every run of a batch into mean ± std per row; writes output_dir/results.json and results.md."
@@ -285,22 +310,28 @@ def compile_results(output_dir: str | Path) -> dict:
         except ValueError: continue  # not a run directory
         found.setdefault(row, set()).add(seed)
     seeds = batch.get('seeds') or sorted({s for v in found.values() for s in v})
-    rows = [r for r in ROWS if r in (batch.get('rows') or ROWS) or r in found]
-    missing, per_row, config, dataset = [], {}, None, batch.get('dataset')
+    rows = [r for r in (*ROWS, *METHODS) if r in (batch.get('rows') or ROWS) or r in found]
+    missing, per_row, configs, dataset = [], {}, {}, batch.get('dataset')
+    expected, finished = set(), set()  # run directories: a method that is an ablation row counts once
     for row in rows:
         runs = {}
         for seed in sorted(set(seeds) | found.get(row, set())):
             d = run_dir_of(output_dir, row, seed)
+            first = d not in expected
+            expected.add(d)
             if not is_finished(d):
-                missing.append(dict(row=row, seed=seed, reason=_why_not_finished(d)))
+                if first: missing.append(dict(row=row, seed=seed, reason=_why_not_finished(d)))
                 continue
+            finished.add(d)
             runs[seed] = read_run(d)
-            if config is None: config = {k: v for k, v in runs[seed]['config'].items() if k not in _CONFIG_PER_RUN}
+            configs.setdefault(row in METHODS, runs[seed]['config'])
         per_row[row] = summarize_row(row, runs)
-    res = dict(dataset=dataset or (config or {}).get('dataset'), output_dir=str(output_dir.resolve()), baseline=BASELINE,
-               seeds=seeds, n_expected=sum(len(set(seeds) | found.get(r, set())) for r in rows),
-               n_finished=sum(v['n'] for v in per_row.values()), missing=missing, config=config or {}, params=batch.get('params'),
-               rows=per_row)
+    # the batch's shared setup: from an ablation row's run, else from a method's without what the method sets
+    config = configs.get(False) or {k: v for k, v in configs.get(True, {}).items() if k not in _METHOD_FIELDS}
+    config = {k: v for k, v in config.items() if k not in _CONFIG_PER_RUN}
+    res = dict(dataset=dataset or config.get('dataset'), output_dir=str(output_dir.resolve()), baseline=BASELINE,
+               seeds=seeds, n_expected=len(expected), n_finished=len(finished), missing=missing, config=config,
+               params=batch.get('params'), rows=per_row)
     (output_dir / 'results.json').write_text(json.dumps(res, indent=1))
     (output_dir / 'results.md').write_text(results_markdown(res))
     return res
@@ -424,7 +455,7 @@ STAGE_NAMES = dict(rucm='RUCM fusion', itm='ITM re-ranking', dar='DAR refinement
 
 def commentary(results: dict, metric: str = 'R1', alpha: float = .05) -> str:
     "Markdown findings generated from compiled results: effects vs the seed spread, stage gains, ρ, oracle gap, selection gap."
-    rows = {r: v for r, v in results['rows'].items() if v.get('n')}
+    rows = {r: v for r, v in results['rows'].items() if v.get('n') and r in ROWS}   # the peer rows: peer_commentary
     if not rows: return 'No finished runs: nothing to say yet.'
     n_seeds = sorted({v['n'] for v in rows.values()})
     out = [f"Measured here: {results.get('dataset')}, {results['n_finished']} of {results['n_expected']} runs finished, "
@@ -505,12 +536,62 @@ def commentary(results: dict, metric: str = 'R1', alpha: float = .05) -> str:
                                    ', '.join(f"{m['row']} seed {m['seed']} ({m['reason']})" for m in results['missing'][:10]) + '.']
     return '\n'.join(out)
 
+# %% ../nbs/11_ablation.ipynb #dc58524f
+_METHOD_NAMES = dict(irra='IRRA', cmlfa='CMLFA', sen='SEN', cumdr='CUMDR')
+
+def peer_table(results: dict, metric: str = 'R1', paper_dataset: str = 'CUHK-PEDES') -> str:
+    "Per method: ours (mean ± std), Δ to IRRA ± SE and verdict, mAP, and the published metric / mAP on `paper_dataset`."
+    rows = results['rows']
+    base = (rows.get(PEER_BASELINE) or {}).get('test', {}).get(metric) or {}
+    published = PAPER['PEERS'].get(paper_dataset, {})
+    lines = [f'| method | seeds | ours {metric} | ours Δ {metric} vs IRRA ± SE | verdict | ours mAP | '
+             f'published {metric} / mAP ({paper_dataset}) |', '|---|---:|---:|---:|---|---:|---:|']
+    for m in METHODS:
+        if m not in rows: continue
+        v = rows[m]
+        ours = v.get('test', {}).get(metric) or {}
+        if m == PEER_BASELINE: d = dict(delta=None, se=None, verdict='baseline')
+        elif not base: d = dict(delta=None, se=None, verdict='no IRRA run')
+        else: d = difference(ours, base)
+        dcell = '—' if d['delta'] is None else _pm(d['delta']) + ('' if d['se'] is None else f" ± {d['se']:.2f}")
+        pub = published.get(m, {})
+        pcell = ' / '.join('—' if pub.get(k) is None else f'{pub[k]:.2f}' for k in (metric, 'mAP'))
+        lines.append(f"| {_METHOD_NAMES[m]} | {v.get('n', 0)} | {fmt_stat(ours)} | {dcell} | {d['verdict']} | "
+                     f"{fmt_stat(v.get('test', {}).get('mAP'))} | {pcell} |")
+    return '\n'.join(lines)
+
+def peer_commentary(results: dict, metric: str = 'R1', alpha: float = .05, paper_dataset: str = 'CUHK-PEDES') -> str:
+    "Markdown findings on the peer rows: each method against IRRA by more or less than the seed spread, beside the papers."
+    rows = {m: results['rows'][m] for m in METHODS if (results['rows'].get(m) or {}).get('n')}
+    if not rows: return 'No finished method runs: nothing to say yet.'
+    base = rows.get(PEER_BASELINE)
+    if base is None: return 'IRRA has no finished run: no method can be compared with it.'
+    published = PAPER['PEERS'].get(paper_dataset, {})
+    pub_base = published.get(PEER_BASELINE, {}).get(metric)
+    out = [f"Measured here: {results.get('dataset')}, {'/'.join(str(v['n']) for v in rows.values())} seed(s) per method, "
+           f"test {metric} after each method's final evaluation stage; IRRA {fmt_stat(base['test'].get(metric))}."]
+    better, worse = [], []
+    for m, v in rows.items():
+        if m == PEER_BASELINE: continue
+        d = difference(v['test'].get(metric, {}), base['test'].get(metric, {}), alpha)
+        pub = published.get(m, {}).get(metric)
+        paper = '' if pub is None or pub_base is None else f"; published {_pm(pub - pub_base)} on {paper_dataset}"
+        if d['verdict'] == 'beyond noise':
+            (better if d['delta'] > 0 else worse).append(_METHOD_NAMES[m])
+            why = f"larger than the seed spread (Welch p = {d['p']:.3f})"
+        elif d['verdict'] == 'within noise': why = f"within the seed spread (Welch p = {d['p']:.2f})"
+        else: why = d['verdict']
+        se = '' if d['se'] is None else f" ± {d['se']:.2f}"
+        out.append(f"- {_METHOD_NAMES[m]}: {fmt_stat(v['test'].get(metric))}, Δ = {_pm(d['delta'])}{se} against IRRA: {why}{paper}.")
+    out.append(f"Above IRRA by more than the seed spread: {', '.join(better) or 'none'}; below it: {', '.join(worse) or 'none'}.")
+    return '\n'.join(out)
+
 # %% ../nbs/11_ablation.ipynb #99378641
 def plot_results(results: dict, ax=None, metric: str = 'R1'):
     "Bar chart of the final-stage metric per row (mean, std error bars, one dot per seed) against the baseline."
     import matplotlib.pyplot as plt
     if ax is None: _, ax = plt.subplots(figsize=(7, 3.2))
-    rows = [r for r, v in results['rows'].items() if v.get('n')]
+    rows = [r for r, v in results['rows'].items() if v.get('n') and r in ROWS]
     stats = [results['rows'][r]['test'][metric] for r in rows]
     x = np.arange(len(rows))
     ax.bar(x, [s['mean'] for s in stats], yerr=[s['std'] for s in stats], capsize=3, alpha=.75,
@@ -538,6 +619,7 @@ def plot_val_curves(results: dict, ax=None, metric_label: str = 'val R1'):
     import matplotlib.pyplot as plt
     if ax is None: _, ax = plt.subplots(figsize=(7, 3.2))
     for i, (row, v) in enumerate(results['rows'].items()):
+        if row not in ROWS: continue
         curves = list((v.get('val_curves') or {}).values())
         if not curves: continue
         epochs = sorted({e for c in curves for e in c['epoch']})
@@ -577,7 +659,8 @@ def main(argv=None, execute=None):
     p.add_argument('output_dir')
     p.add_argument('--dataset', default='CUHK-PEDES', help='CUHK-PEDES | ICFG-PEDES | RSTPReid (default CUHK-PEDES)')
     p.add_argument('--seeds', type=int, nargs='+', default=[0])
-    p.add_argument('--rows', nargs='+', default=list(ROWS), help=f'ablation rows (default all: {" ".join(ROWS)})')
+    p.add_argument('--rows', nargs='+', help=f'ablation rows (default all: {" ".join(ROWS)}, unless --methods is given)')
+    p.add_argument('--methods', nargs='+', default=[], choices=METHODS, help='methods for the peer table, same protocol')
     p.add_argument('--param', '-p', action='append', default=[], metavar='KEY=VALUE',
                    help='a train_eval parameter (YAML value), e.g. -p backbone=ViT-B-16 -p device=cuda -p root_dir=/data')
     p.add_argument('--notebook', help='train_eval notebook (default: nbs/reproduce/train_eval.ipynb next to the package)')
@@ -587,9 +670,11 @@ def main(argv=None, execute=None):
     try: params = parse_params(a.param)
     except ValueError as e: raise SystemExit(str(e))
     if not a.compile_only:
-        run_ablation(a.output_dir, a.dataset, a.rows, a.seeds, params, a.notebook, a.kernel, execute=execute, raise_on_error=False)
+        rows = (a.rows or ([] if a.methods else list(ROWS))) + a.methods
+        run_ablation(a.output_dir, a.dataset, rows, a.seeds, params, a.notebook, a.kernel, execute=execute, raise_on_error=False)
     res = compile_results(a.output_dir)
     print(results_markdown(res))
+    if any(m in res['rows'] for m in METHODS): print(peer_table(res), peer_commentary(res), sep='\n\n')
     if res['n_finished']:
         from matplotlib.figure import Figure  # no pyplot: no backend, no window
         fig = Figure(figsize=(7, 3.2))

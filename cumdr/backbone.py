@@ -184,10 +184,16 @@ class Backbone(nn.Module):
         self.embed_dim = clip.text_projection.shape[1] if isinstance(clip.text_projection, torch.Tensor) else clip.text_projection.out_features
         self.vocab_size = clip.token_embedding.num_embeddings
 
-    def encode_image(self, images: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        "images (B, 3, H, W) -> global (B, D) = CLS token, tokens (B, 1 + h·w, D)."
+    def encode_image(self, images: torch.Tensor, keep: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+        """images (B, 3, H, W) -> global (B, D) = CLS token, tokens (B, 1 + h·w, D).
+        `keep` (B, n) patch indices: only the CLS token and those patches enter the transformer (a masked
+        autoencoder's encoder), and tokens is (B, 1 + n, D)."""
         v = self.clip.visual
-        x = v.ln_post(v.transformer(v._embeds(images)))
+        x = v._embeds(images)                    # (B, 1 + h·w, C): CLS + patches, positions added, ln_pre applied
+        if keep is not None:                     # ln_pre is per token, so dropping tokens after it equals before it
+            patches = x[:, 1:].gather(1, keep[..., None].expand(-1, -1, x.shape[-1]))
+            x = torch.cat([x[:, :1], patches], 1)
+        x = v.ln_post(v.transformer(x))
         tokens = x @ v.proj
         return tokens[:, 0], tokens
 

@@ -22,6 +22,7 @@ from .datasets import DATASETS, PAD_TOKEN
 from .losses import LOSSES, CrossModalEncoder, MLMHead, parse_loss_names, summary_token
 from .uncertainty import CUM_EXTRA_LOSSES, CUM_LOSS_SWAP, CUMHeads, eot_index, gaussian_features  # registers CUM's losses
 from .cmlfa import LatentFeatureAlignment, shared_feature_fusion
+from .sen import TextGuidedDecoder                                                            # registers 'mae', 'tri'
 from .diffusion import CandidateDenoiser, GaussianDiffusion                                        # registers 'dar'
 import cumdr.matching                                                                                   # registers 'ucm', 'ann'
 
@@ -86,6 +87,9 @@ class Config:
     lfa: bool = False                      # CMLFA: latent feature alignment + shared feature fusion (14_cmlfa)
     lfa_prototypes: int = 9                # learnable prototypes
     lfa_layers: int = 6                    # layers of the transformer the two modalities share
+    mae_mask_ratio: float = .7             # SEN: share of each grey image's patches hidden from the encoder (15_sen)
+    mae_layers: int = 2                    # SEN: transformer layers of the text-guided restoration decoder
+    tri_margin: float = .05                # SEN: margin of the hardest-negative triplet, in cosine distance
     # run
     device: str = 'cuda'
     seed: int = 0
@@ -199,6 +203,7 @@ _RANGES = {  # field: (lowest, highest or None), both allowed
     'eval_batch_size': (1, None), 'cum_samples': (1, None), 'rucm_A': (0, 1), 'dar_k': (1, None), 'dar_steps': (1, None),
     'dar_alpha': (0, None), 'dar_T': (1, None), 'log_every': (1, None), 'num_classes': (1, None),
     'cum_sigma_weight': (0, None), 'lfa_prototypes': (1, None), 'lfa_layers': (1, None),
+    'mae_mask_ratio': (0, .99), 'mae_layers': (0, None), 'tri_margin': (0, None),
 }
 _RANGE_NOTES = {'epochs': ' (0 evaluates the initial weights without training: zero-shot)',
                 'rucm_A': ' (the curriculum weights 1 +- A must stay non-negative)'}
@@ -297,6 +302,10 @@ class CUMDR(nn.Module):
                                 pcme='pcme' in self.loss_names)
         if cfg.dar: self.denoiser, self.diffusion = CandidateDenoiser(d), GaussianDiffusion(cfg.dar_T)
         if cfg.lfa: self.lfa = LatentFeatureAlignment(d, cfg.lfa_prototypes, cfg.lfa_layers, heads=8)
+        if 'mae' in self.loss_names:  # SEN's restoration decoder: one token per patch of the training image
+            patch = backbone_patch_size(cfg.backbone)
+            grid = (cfg.image_size[0] // patch, cfg.image_size[1] // patch)
+            self.mae_decoder = TextGuidedDecoder(d, patch, grid, heads=cfg.cross_heads, layers=cfg.mae_layers)
 
     def new_parameters(self):
         "Parameters not in the pretrained backbone (they get the larger learning rate)."
@@ -321,6 +330,7 @@ class CUMDR(nn.Module):
             out['mlm_labels'] = batch['mlm_labels']
         if self.cfg.cum: out.update(gaussian_features(self.cum, out))   # mu replaces the point features
         if self.cfg.rucm: out['ann_global'] = self.encode_text(batch['ann_ids'])[0]
+        if hasattr(self, 'mae_decoder'): out['images'] = batch['images']   # SEN restores them from a grey, masked copy
         return out
 
     def encode_image(self, images: torch.Tensor):

@@ -112,3 +112,23 @@ def hardest_negative_triplet(txt: torch.Tensor, img: torch.Tensor, pids: torch.T
     v2t = F.relu(margin - pos + neg.amax(0))
     has_t, has_v = other.any(1), other.any(0)
     return (t2v[has_t].mean() + v2t[has_v].mean()) / 2
+
+# %% ../nbs/15_sen.ipynb #0e5debb3
+from .losses import LOSSES, LossSpec, _no_gather
+
+def _mae(model, out, gather=_no_gather):
+    images = out['images']
+    decoder = model.mae_decoder
+    keep, masked = random_patch_mask(len(images), decoder.grid[0] * decoder.grid[1], model.cfg.mae_mask_ratio,
+                                     device=images.device)
+    visible = model.backbone.encode_image(to_grey(images), keep=keep)[1][:, 1:]      # the CLS token left out
+    pred = decoder(visible, keep, out['txt_tokens'], out['txt_pad'])
+    return masked_patch_mse(pred, patchify(images, decoder.patch), masked)           # against the colour image
+
+def _tri(model, out, gather=_no_gather):
+    return hardest_negative_triplet(gather(out['txt_global']), gather(out['img_global']), gather(out['pids']),
+                                    model.cfg.tri_margin)
+
+LOSSES['mae'] = LossSpec(_mae, False, 'SEN: grey, masked image restored in colour from the caption (text-guided MAE)')
+LOSSES['tri'] = LossSpec(_tri, True, 'SEN: triplet on the hardest other-identity image and caption, cosine distance')
+

@@ -31,12 +31,12 @@ from .synthetic import generate
 from .uncertainty import sigma_summary
 
 # %% auto #0
-__all__ = ['LOCK_FILE', 'RUN_FILES', 'CHECKPOINT_KEYS', 'PRESETS', 'COMPONENTS', 'USER_ERRORS', 'load_data',
+__all__ = ['LOCK_FILE', 'RUN_FILES', 'CHECKPOINT_KEYS', 'PRESETS', 'COMPONENTS', 'METHODS', 'USER_ERRORS', 'load_data',
            'load_annotations_for', 'world_size', 'rank', 'is_main', 'barrier', 'init_distributed', 'gather_with_grad',
            'loss_terms', 'build_optimizer', 'tau_at', 'lr_factor_at', 'save_atomic', 'format_duration', 'progress_line',
            'RunDirLocked', 'run_dir_lock', 'ConfigMismatchError', 'read_resume_checkpoint', 'check_same_run',
-           'truncate_log', 'check_inputs', 'train', 'finish', 'resolve_preset', 'parse_components', 'make_config',
-           'main']
+           'truncate_log', 'check_inputs', 'train', 'finish', 'resolve_preset', 'method_fields', 'parse_components',
+           'make_config', 'main']
 
 # %% ../nbs/09_train.ipynb #bc0e5aaf
 def load_data(cfg: Config):
@@ -558,6 +558,23 @@ def resolve_preset(preset: str = 'auto', backbone: str | None = None) -> str:
 
 COMPONENTS = ('cum', 'rucm', 'dar')
 
+# Each method's published recipe as changes to a preset: losses, their weights, extra modules and, where the method
+# trains longer than IRRA's 60 epochs, the epoch count as a multiple of the preset's (CMLFA: 150 = 2.5 x 60).
+METHODS = {
+    'irra': dict(loss_names='sdm+mlm+id'),                                          # IRRA: no ITM head, no re-ranking
+    'cmlfa': dict(loss_names='sdm+mlm+id+itc', loss_weights={'itc': 5., 'id': .5}, lfa=True, epochs_scale=2.5),
+    'sen': dict(loss_names='sdm+mae+id+tri', loss_weights={'mae': 10., 'tri': 10.}),  # lr 1e-5 + cosine = IRRA's
+    'cumdr': dict(loss_names='sdm+mlm+id+itm', cum=True, rucm=True, dar=True),      # IRRA + ITM + the three components
+}
+
+def method_fields(method: str, preset_fields: dict) -> dict:
+    "The Config fields `method` changes in a preset (`preset_fields`): its losses, weights, modules and epochs."
+    if method not in METHODS: raise ValueError(f'unknown method {method!r}; expected one of {list(METHODS)}')
+    fields = dict(METHODS[method])
+    scale = fields.pop('epochs_scale', 1.)
+    if scale != 1.: fields['epochs'] = round(preset_fields.get('epochs', Config.epochs) * scale)
+    return fields
+
 def parse_components(components: str | None) -> dict[str, bool]:
     "'cum+dar' -> {'cum': True, 'rucm': False, 'dar': True}; 'none' or '' -> all off."
     names = [c.strip() for c in (components or '').split('+') if c.strip() and c.strip() != 'none']
@@ -566,12 +583,14 @@ def parse_components(components: str | None) -> dict[str, bool]:
         raise ValueError(f'unknown component(s) {bad} in {components!r}; expected none or any of {COMPONENTS} joined by +')
     return {c: c in names for c in COMPONENTS}
 
-def make_config(preset: str = 'auto', **overrides) -> Config:
-    """A Config from a preset ('small', 'scratch', 'paper', or 'auto': small for tiny backbones) and overrides.
+def make_config(preset: str = 'auto', method: str | None = None, **overrides) -> Config:
+    """A Config from a preset ('small', 'scratch', 'paper', or 'auto': small for tiny backbones), a method's recipe
+    on top of it (`METHODS`: 'irra', 'cmlfa', 'sen', 'cumdr'; None keeps the preset's) and overrides, which win.
     `pretrained='none'` (or '') trains the towers from scratch, whatever the preset."""
     from cumdr.backbone import SHIPPED
     preset = resolve_preset(preset, overrides.get('backbone'))
     base = dict(PRESETS[preset])
+    if method is not None: base.update(method_fields(method, base))
     if isinstance(overrides.get('pretrained'), str) and overrides['pretrained'].lower() in ('none', ''):  # -p pretrained none
         overrides['pretrained'] = None
     backbone = overrides.get('backbone', base.get('backbone', Config.backbone))
