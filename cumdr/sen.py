@@ -13,7 +13,8 @@ from torch import nn
 
 # %% auto #0
 __all__ = ['CLIP_MEAN', 'CLIP_STD', 'LUMA', 'to_grey', 'patchify', 'unpatchify', 'random_patch_mask', 'sincos_positions',
-           'TextGuidedDecoder', 'masked_patch_mse', 'hardest_negative_triplet']
+           'TextGuidedDecoder', 'masked_patch_mse', 'hardest_negative_triplet', 'restore', 'restoration_images',
+           'plot_restoration']
 
 # %% ../nbs/15_sen.ipynb #2c4ef17c
 CLIP_MEAN = (0.48145466, 0.4578275, 0.40821073)
@@ -116,14 +117,20 @@ def hardest_negative_triplet(txt: torch.Tensor, img: torch.Tensor, pids: torch.T
 # %% ../nbs/15_sen.ipynb #0e5debb3
 from .losses import LOSSES, LossSpec, _no_gather
 
+def restore(encode_image, decoder: TextGuidedDecoder, images: torch.Tensor, text: torch.Tensor | None,
+            text_pad: torch.Tensor | None, ratio: float, generator: torch.Generator | None = None):
+    """SEN's pretext task on colour images (B, 3, H, W): grey them, mask round(ratio·N) patches per image, encode the
+    kept ones with `encode_image(images, keep=...)` (a `Backbone.encode_image`), restore every patch from the caption
+    tokens `text` (None: no caption). Returns (predicted patches (B, N, p·p·3), masked (B, N) bool)."""
+    keep, masked = random_patch_mask(len(images), decoder.grid[0] * decoder.grid[1], ratio, generator, images.device)
+    visible = encode_image(to_grey(images), keep=keep)[1][:, 1:]                   # the CLS token left out
+    return decoder(visible, keep, text, text_pad), masked
+
 def _mae(model, out, gather=_no_gather):
     images = out['images']
-    decoder = model.mae_decoder
-    keep, masked = random_patch_mask(len(images), decoder.grid[0] * decoder.grid[1], model.cfg.mae_mask_ratio,
-                                     device=images.device)
-    visible = model.backbone.encode_image(to_grey(images), keep=keep)[1][:, 1:]      # the CLS token left out
-    pred = decoder(visible, keep, out['txt_tokens'], out['txt_pad'])
-    return masked_patch_mse(pred, patchify(images, decoder.patch), masked)           # against the colour image
+    pred, masked = restore(model.backbone.encode_image, model.mae_decoder, images, out['txt_tokens'], out['txt_pad'],
+                           model.cfg.mae_mask_ratio)
+    return masked_patch_mse(pred, patchify(images, model.mae_decoder.patch), masked)  # against the colour image
 
 def _tri(model, out, gather=_no_gather):
     return hardest_negative_triplet(gather(out['txt_global']), gather(out['img_global']), gather(out['pids']),
@@ -132,3 +139,32 @@ def _tri(model, out, gather=_no_gather):
 LOSSES['mae'] = LossSpec(_mae, False, 'SEN: grey, masked image restored in colour from the caption (text-guided MAE)')
 LOSSES['tri'] = LossSpec(_tri, True, 'SEN: triplet on the hardest other-identity image and caption, cosine distance')
 
+
+# %% ../nbs/15_sen.ipynb #2250da71
+def restoration_images(images: torch.Tensor, pred: torch.Tensor, masked: torch.Tensor, patch: int,
+                       mean=CLIP_MEAN, std=CLIP_STD) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    "Displayable (B, H, W, 3) in [0, 1]: the original, the grey input with masked patches black, the decoder's output."
+    grid = (images.shape[2] // patch, images.shape[3] // patch)
+    m = torch.tensor(mean)[:, None, None]
+    s = torch.tensor(std)[:, None, None]
+    show = lambda x: (x.detach().float().cpu() * s + m).clamp(0, 1).permute(0, 2, 3, 1)
+    keep_px = (~masked).float()[..., None].cpu()
+    grey = patchify(to_grey(images), patch).cpu()
+    black = patchify(((torch.zeros_like(images) - m.to(images)) / s.to(images)), patch).cpu()   # pixel value 0
+    masked_input = grey * keep_px + black * (1 - keep_px)
+    back = lambda p: unpatchify(p, patch, grid)
+    return show(images), show(back(masked_input)), show(back(pred.cpu()))
+
+def plot_restoration(rows: dict[str, torch.Tensor], width: float = .9):
+    "One row of images per entry (name -> (B, H, W, 3) in [0, 1]), one column per person."
+    import matplotlib.pyplot as plt
+    n = len(next(iter(rows.values())))
+    fig, axes = plt.subplots(len(rows), n, figsize=(width * n, 2.3 * len(rows)), squeeze=False)
+    for r, (name, images) in enumerate(rows.items()):
+        for c in range(n):
+            axes[r, c].imshow(images[c].numpy())
+            axes[r, c].set_xticks([])
+            axes[r, c].set_yticks([])
+        axes[r, 0].set_ylabel(name, fontsize=8)
+    fig.tight_layout()
+    return fig
