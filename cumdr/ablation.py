@@ -310,7 +310,10 @@ def compile_results(output_dir: str | Path) -> dict:
         except ValueError: continue  # not a run directory
         found.setdefault(row, set()).add(seed)
     seeds = batch.get('seeds') or sorted({s for v in found.values() for s in v})
-    rows = [r for r in (*ROWS, *METHODS) if r in (batch.get('rows') or ROWS) or r in found]
+    requested = batch.get('rows') or ROWS
+    with_methods = any(m in requested or m in found for m in METHODS)
+    # a method that is an ablation row (cumdr) joins the peer table whenever the batch has methods and that row ran
+    rows = [r for r in (*ROWS, *METHODS) if r in requested or r in found or (with_methods and METHOD_ROWS.get(r) in found)]
     missing, per_row, configs, dataset = [], {}, {}, batch.get('dataset')
     expected, finished = set(), set()  # run directories: a method that is an ablation row counts once
     for row in rows:
