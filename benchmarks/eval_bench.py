@@ -183,7 +183,7 @@ def itm_row(q, row):
     with autocast_for(a.device, cfg.bf16):
         logit = model.itm_logit(enc.txt_tokens[q].expand(len(top), -1, -1), enc.txt_pad[q].expand(len(top), -1),
                                 enc.img_tokens[top]).float()
-    return combine_topk(row[None], top[None], (logit + itm.weight * row[top])[None])[0]
+    return combine_topk(row[None], top[None], (logit + itm.weight * row[top] / cfg.tau)[None])[0]   # as ItmRerank
 
 def dar_row(q, row):
     top = row.topk(min(dar.k, G)).indices

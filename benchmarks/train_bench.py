@@ -3,6 +3,7 @@
 Usage: python benchmarks/train_bench.py [--backbone cumdr-tiny|ViT-B-16] [--image-size H W] [--batch 64]
        [--components none cum+rucm+dar ...] [--bf16|--no-bf16] [--steps N] [--warmup N] [--device cpu|cuda]
        [--peak-tflops 989] [--num-workers N ...] [--loader-batches N] [--loader-ids 300] [--threads N]
+       [--levers plain fused compile fused+compile] [--profile]
 
 Step: exactly `cumdr.train.train`'s inner loop body (autocast, `loss_terms` = forward + every configured loss,
 zero_grad, backward, AdamW step, scheduler step) on a randomly initialised model of each component set, fed
@@ -14,6 +15,11 @@ torch.utils.flop_counter.FlopCounterMode; on CUDA also the peak memory and the m
 Loader: `cumdr.datasets.train_loader` (decode, augment, tokenise, MLM masks, annotations) over a generated
 synthetic CUHK-PEDES training split (--loader-ids identities; 128x64 PNGs, so decoding is cheaper than on real
 data), for each --num-workers, without the model.
+Levers (--levers, each timed for every component set, side by side): `plain` (per-tensor AdamW, eager), `fused`
+(Config.fused_adamw), `compile` (Config.compile='inductor': the model's forward through torch.compile; its compile
+time is part of the warm-up, reported separately), `fused+compile`. The step never reads a loss value on the host
+(`loss_terms` returns device tensors). --profile: torch.profiler over 5 steps of each lever, the top kernels by
+device time and the share of the step the device was idle (host-bound gaps).
 """
 import argparse, os, statistics, time
 from pathlib import Path
@@ -47,6 +53,8 @@ p.add_argument('--threads', type=int, default=None,
                     "slower; torch's default on CUDA)")
 p.add_argument('--data-dir', default='/tmp/cumdr_bench')
 p.add_argument('--seed', type=int, default=0)
+p.add_argument('--levers', nargs='+', default=['plain'], choices=['plain', 'fused', 'compile', 'fused+compile'])
+p.add_argument('--profile', action='store_true', help='profile 5 steps of each lever: top kernels, idle share')
 a = p.parse_args()
 on_gpu = a.device.startswith('cuda')
 backbone = a.backbone or ('ViT-B-16' if on_gpu else 'cumdr-tiny')
@@ -59,9 +67,10 @@ NUM_CLASSES = 11003  # CUHK-PEDES's training identities
 def sync():
     if on_gpu: torch.cuda.synchronize()
 
-def config(components: str):
+def config(components: str, lever: str = 'plain'):
     return make_config('auto', backbone=backbone, dataset='CUHK-PEDES', pretrained=None, device=a.device,
                        batch_size=a.batch, bf16=a.bf16, seed=a.seed, **parse_components(components),
+                       fused_adamw='fused' in lever, compile='inductor' if 'compile' in lever else None,
                        **({'image_size': tuple(a.image_size)} if a.image_size else {}))
 
 def random_ids(n: int, lo: int, hi: int, g: torch.Generator, L: int = 77) -> torch.Tensor:
@@ -83,11 +92,12 @@ def random_batch(model, cfg, g) -> dict:
     if cfg.rucm: batch['ann_ids'] = random_ids(B, 30, 70, g)               # machine annotations are longer
     return {k: v.to(a.device, non_blocking=True) for k, v in batch.items()}
 
-def bench_step(components: str) -> dict:
-    cfg = config(components)
+def bench_step(components: str, lever: str = 'plain') -> dict:
+    cfg = config(components, lever)
     torch.manual_seed(a.seed); torch.use_deterministic_algorithms(cfg.deterministic)  # as train() does
     model = CUMDR(cfg, NUM_CLASSES).to(a.device).train()
     opt = build_optimizer(model, cfg)
+    fwd = torch.compile(model, backend=cfg.compile) if cfg.compile else model   # as train() does
     sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: lr_factor_at(s / 1000, cfg))
     amp = autocast_for(a.device, cfg.bf16)
     g = torch.Generator().manual_seed(a.seed)
@@ -96,24 +106,39 @@ def bench_step(components: str) -> dict:
     def step(i):
         batch = batches[i % len(batches)]
         model.epoch = i / 1000; model.tau = tau_at(model.epoch, cfg)
-        with amp: total, terms = loss_terms(model, batch)
+        with amp: total, terms = loss_terms(fwd, batch)
         opt.zero_grad(set_to_none=True); total.backward(); opt.step(); sched.step()
         return terms
 
+    sync(); t_warm = time.perf_counter()
     for i in range(warmup): terms = step(i)
+    sync(); t_warm = time.perf_counter() - t_warm
     if on_gpu: torch.cuda.reset_peak_memory_stats()
     times = []
     for i in range(warmup, warmup + steps):
         sync(); t = time.perf_counter(); step(i); sync(); times.append(time.perf_counter() - t)
     peak = torch.cuda.max_memory_allocated() / 2 ** 30 if on_gpu else None
+    prof = None
+    if a.profile:
+        acts = [torch.profiler.ProfilerActivity.CPU] + ([torch.profiler.ProfilerActivity.CUDA] if on_gpu else [])
+        sync(); t = time.perf_counter()
+        with torch.profiler.profile(activities=acts) as pr:
+            for i in range(5): step(warmup + steps + i)
+            sync()
+        wall = time.perf_counter() - t
+        ka = pr.key_averages()
+        busy = sum(getattr(e, 'self_device_time_total', 0) for e in ka) / 1e6 if on_gpu else None
+        prof = dict(table=ka.table(sort_by='self_device_time_total' if on_gpu else 'self_cpu_time_total', row_limit=15),
+                    wall=wall, busy=busy,
+                    kernels=sum(e.count for e in ka if str(getattr(e, 'device_type', '')).endswith('CUDA')))
     with FlopCounterMode(display=False) as fc:                         # one more step, counted (not timed)
         with amp: total, _ = loss_terms(model, batches[0])
         total.backward()
     opt.zero_grad(set_to_none=True)
     n_params = sum(p.numel() for p in model.parameters() if p.requires_grad)
     res = dict(cfg=cfg, losses=model.loss_names, times=times, peak_gib=peak, flops=fc.get_total_flops(),
-               params=n_params, terms=terms)
-    del model, opt, batches
+               params=n_params, terms={k: float(v) for k, v in terms.items()}, warmup_s=t_warm, lever=lever, prof=prof)
+    del model, opt, batches, fwd
     if on_gpu: torch.cuda.empty_cache()
     return res
 
@@ -147,29 +172,40 @@ if not on_gpu:
           + ' '.join(f'{x:.1f}' for x in os.getloadavg()) + ' at the start; times are noisy)')
 print('random batches made once and reused: no data loading is measured in the step (the loader is timed below)')
 results = {}
-for comp in a.components:
-    r = results[comp] = bench_step(comp)
+for comp, lever in [(c, l) for c in a.components for l in a.levers]:
+    r = results[comp, lever] = bench_step(comp, lever)
     cfg, t = r['cfg'], r['times']
     med = statistics.median(t); ips = a.batch * len(t) / sum(t)
     tflops = r['flops'] / med / 1e12
-    print(f'\n[{cfg.components}] {cfg.image_size[0]}x{cfg.image_size[1]}, cross {cfg.cross_layers} layer(s), '
+    print(f'\n[{cfg.components}, {lever}] {cfg.image_size[0]}x{cfg.image_size[1]}, cross {cfg.cross_layers} layer(s), '
           f'{r["params"] / 1e6:.1f} M trainable parameters; losses: {" + ".join(r["losses"])}')
-    print(f'  step time   median {med * 1e3:8.1f} ms   (min {min(t) * 1e3:.1f}, max {max(t) * 1e3:.1f})')
+    print(f'  step time   median {med * 1e3:8.1f} ms   (min {min(t) * 1e3:.1f}, max {max(t) * 1e3:.1f}); '
+          f'warm-up {r["warmup_s"]:.1f} s' + (' (includes compilation)' if cfg.compile else ''))
     print(f'  throughput  {ips:8.1f} images/s (mean over the timed steps)')
     print(f'  FLOPs/step  {r["flops"] / 1e9:8.1f} GFLOP (forward + backward, FlopCounterMode) -> '
           f'{tflops * 1e3:.1f} GFLOP/s achieved' + (f', MFU {100 * tflops / a.peak_tflops:.1f}% of {a.peak_tflops:g} '
                                                     f'TFLOP/s' if on_gpu else ''))
     if on_gpu: print(f'  peak memory {r["peak_gib"]:8.2f} GiB (torch.cuda.max_memory_allocated)')
     print('  last losses ' + ', '.join(f'{k} {v:.3f}' for k, v in r['terms'].items()))
+    if r['prof']:
+        pf = r['prof']
+        print(f'  profile     5 steps in {pf["wall"]:.3f} s' + (f'; device busy {pf["busy"]:.3f} s '
+              f'({100 * pf["busy"] / pf["wall"]:.0f}%, idle {100 * (1 - pf["busy"] / pf["wall"]):.0f}%: host-bound gaps), '
+              f'{pf["kernels"] / 5:.0f} kernels per step' if pf['busy'] is not None else ''))
+        print(pf['table'])
 if len(results) > 1:
     base = next(iter(results.values()))
     b_ips = a.batch * len(base['times']) / sum(base['times'])
-    for comp, r in list(results.items())[1:]:
+    print(f'\n| components | lever | images/s | x ({base["cfg"].components}, {base["lever"]}) | median step ms | '
+          f'FLOPs x | MFU |\n|---|---|---:|---:|---:|---:|---:|')
+    for (comp, lever), r in results.items():
         ips = a.batch * len(r['times']) / sum(r['times'])
-        print(f'\n{r["cfg"].components} vs {base["cfg"].components}: {ips / b_ips:.2f}x the throughput, '
-              f'{r["flops"] / base["flops"]:.2f}x the FLOPs per step')
+        mfu = r['flops'] / statistics.median(r['times']) / 1e12 / a.peak_tflops
+        print(f'| {r["cfg"].components} | {lever} | {ips:.1f} | {ips / b_ips:.2f} | '
+              f'{statistics.median(r["times"]) * 1e3:.1f} | {r["flops"] / base["flops"]:.2f} | '
+              + (f'{100 * mfu:.1f}%' if on_gpu else '—') + ' |')
 
-cfg = results[a.components[-1]]['cfg']
+cfg = results[list(results)[-1]]['cfg']
 workers = a.num_workers if a.num_workers is not None else [cfg.num_workers]
 nb = a.loader_batches or (50 if on_gpu else 10)
 print(f'\ndata loader (train_loader: decode 128x64 PNG, augment to {cfg.image_size[0]}x{cfg.image_size[1]}, MLM masks'
@@ -177,5 +213,5 @@ print(f'\ndata loader (train_loader: decode 128x64 PNG, augment to {cfg.image_si
 for w in workers:
     t_build, t_first, ips = bench_loader(cfg, w, nb)
     print(f'  {w} worker(s): {ips:8.1f} images/s   (building the loader {t_build:.1f} s, first batch {t_first:.2f} s)')
-step_ips = a.batch * len(results[a.components[-1]]['times']) / sum(results[a.components[-1]]['times'])
-print(f'(the training step above ran at {step_ips:.1f} images/s: the loader must keep up with that)')
+step_ips = max(a.batch * len(r['times']) / sum(r['times']) for r in results.values())
+print(f'(the fastest training step above ran at {step_ips:.1f} images/s: the loader must keep up with that)')

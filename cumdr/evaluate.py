@@ -24,7 +24,7 @@ from .model import CUMDR, Config, text_padding
 # %% auto #0
 __all__ = ['Encoded', 'compute_dtype', 'autocast_for', 'encode_split', 'global_similarity', 'itm_logits_topk', 'combine_topk',
            'ItmRerank', 'default_stages', 'run_stages', 'evaluate', 'metrics_table', 'load_model', 'evaluate_run',
-           'main']
+           'main', 'topk_chunked']
 
 # %% ../nbs/10_evaluate.ipynb #ce40977c
 @dataclass
@@ -207,3 +207,26 @@ def main(argv=None):
         raise SystemExit(f'cumdr-eval: {e}') from None
     print(metrics_table(res))
     print(f'({a.split}, {time.time() - t:.1f} s)')
+
+# %% ../nbs/10_evaluate.ipynb #66cf6de1
+def topk_chunked(queries: torch.Tensor, gallery: torch.Tensor, k: int, chunk: int = 65536, query_chunk: int = 8192):
+    """(scores, indices), each (Q, k): the k largest `queries @ gallery.T` per query, best first, computed
+    `query_chunk` queries × `chunk` gallery rows at a time (the full matrix is never held)."""
+    if queries.shape[-1] != gallery.shape[-1]:
+        raise ValueError(f'topk_chunked: queries have dimension {queries.shape[-1]}, the gallery {gallery.shape[-1]}')
+    k = min(k, len(gallery))
+    out_s, out_i = [], []
+    for q0 in range(0, len(queries), query_chunk):
+        q = queries[q0:q0 + query_chunk]
+        best_s = q.new_full((len(q), 0), float('-inf'))
+        best_i = torch.zeros(len(q), 0, dtype=torch.long, device=q.device)
+        for g0 in range(0, len(gallery), chunk):
+            s = q @ gallery[g0:g0 + chunk].T
+            part = s.topk(min(k, s.shape[1]), dim=1)
+            cand_s = torch.cat([best_s, part.values], 1)                      # running top k + this chunk's top k
+            cand_i = torch.cat([best_i, part.indices + g0], 1)
+            keep = cand_s.topk(min(k, cand_s.shape[1]), dim=1)
+            best_s, best_i = keep.values, cand_i.gather(1, keep.indices)
+        out_s.append(best_s)
+        out_i.append(best_i)
+    return torch.cat(out_s), torch.cat(out_i)

@@ -94,6 +94,9 @@ class Config:
     device: str = 'cuda'
     seed: int = 0
     deterministic: bool = False            # deterministic kernels: bit-exact reruns and resumes (slower on GPU)
+    # speed switches: the same numerics, faster kernels (09_train tests each against the plain path)
+    compile: str | None = None             # torch.compile backend for the model's forward ('inductor'); None: eager
+    fused_adamw: bool | None = None        # AdamW's fused kernel (one launch for all parameters); None: on CUDA only
     output_dir: str = 'runs/default'
     log_every: int = 20
     resume: bool = True
@@ -102,7 +105,7 @@ class Config:
     def __post_init__(self):
         self.check_values()
         for name, ok in (('rucm_protocol', ('gallery', 'oracle')), ('rucm_weighting', ('uncertainty', 'fixed')),
-                         ('cum_variant', ('faithful', 'pcme'))):
+                         ('cum_variant', ('faithful', 'pcme')), ('compile', (None, 'inductor', 'aot_eager', 'eager'))):
             if getattr(self, name) not in ok: raise ValueError(f'Config.{name}={getattr(self, name)!r}; expected one of {ok}')
         self.check_requests()
 

@@ -33,10 +33,10 @@ from .uncertainty import sigma_summary
 # %% auto #0
 __all__ = ['LOCK_FILE', 'RUN_FILES', 'CHECKPOINT_KEYS', 'PRESETS', 'COMPONENTS', 'METHODS', 'USER_ERRORS', 'load_data',
            'load_annotations_for', 'world_size', 'rank', 'is_main', 'barrier', 'init_distributed', 'gather_with_grad',
-           'loss_terms', 'build_optimizer', 'tau_at', 'lr_factor_at', 'save_atomic', 'format_duration', 'progress_line',
-           'RunDirLocked', 'run_dir_lock', 'ConfigMismatchError', 'read_resume_checkpoint', 'check_same_run',
-           'truncate_log', 'check_inputs', 'train', 'finish', 'resolve_preset', 'method_fields', 'parse_components',
-           'make_config', 'main']
+           'loss_terms', 'build_optimizer', 'fused_adamw', 'tau_at', 'lr_factor_at', 'save_atomic', 'format_duration',
+           'progress_line', 'RunDirLocked', 'run_dir_lock', 'ConfigMismatchError', 'read_resume_checkpoint',
+           'check_same_run', 'truncate_log', 'check_inputs', 'train', 'finish', 'resolve_preset', 'method_fields',
+           'parse_components', 'make_config', 'main']
 
 # %% ../nbs/09_train.ipynb #bc0e5aaf
 def load_data(cfg: Config):
@@ -92,25 +92,33 @@ def gather_with_grad(x: torch.Tensor) -> torch.Tensor:
     return _GatherWithGrad.apply(x)
 
 # %% ../nbs/09_train.ipynb #90a263ea
-def loss_terms(model, batch: dict) -> tuple[torch.Tensor, dict[str, float]]:
-    "(total to back-propagate, {loss name: unweighted value}) for one batch; `model` may be DDP-wrapped."
-    core = model.module if hasattr(model, 'module') else model
+def loss_terms(model, batch: dict) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+    """(total to back-propagate, {loss name: unweighted value, detached}) for one batch; `model` may be DDP-wrapped or
+    compiled. The values stay on the device: reading one (`float(v)`) makes the host wait for the GPU, so the training
+    loop reads them only when it logs, not at every step."""
+    core = model.module if hasattr(model, 'module') else getattr(model, '_orig_mod', model)
     out = model(batch)
     losses = core.losses(out, gather_with_grad)
     w = core.cfg.loss_weights
     total = sum(w.get(k, 1.) * v for k, v in losses.items())
-    return total, {k: v.item() for k, v in losses.items()}
+    return total, {k: v.detach() for k, v in losses.items()}
 
 # %% ../nbs/09_train.ipynb #81fdad65
 def build_optimizer(model: CUMDR, cfg: Config) -> torch.optim.Optimizer:
-    "AdamW with four groups: (pretrained | new) x (decay | no decay on biases and norms)."
+    """AdamW with four groups: (pretrained | new) x (decay | no decay on biases and norms). `cfg.fused_adamw` picks
+    the fused kernel (one launch updates every parameter; None: on CUDA), the same update as the default per-tensor one."""
     new = {id(p) for p in model.new_parameters()}
     groups = {(a, b): [] for a in (False, True) for b in (False, True)}
     for name, p in model.named_parameters():
         if p.requires_grad: groups[(id(p) in new, p.ndim <= 1 or name.endswith('.bias'))].append(p)
     return torch.optim.AdamW([dict(params=ps, lr=cfg.lr * (cfg.lr_factor if is_new else 1.),
                                    weight_decay=0. if no_decay else cfg.weight_decay)
-                              for (is_new, no_decay), ps in groups.items() if ps], lr=cfg.lr)
+                              for (is_new, no_decay), ps in groups.items() if ps], lr=cfg.lr, fused=fused_adamw(model, cfg))
+
+def fused_adamw(model: torch.nn.Module, cfg: Config) -> bool | None:
+    "Whether AdamW runs fused: `cfg.fused_adamw`, or None (torch's per-tensor default) unless every parameter is on CUDA."
+    if cfg.fused_adamw is not None: return cfg.fused_adamw
+    return True if all(p.is_cuda for p in model.parameters()) else None
 
 def tau_at(epoch: float, cfg: Config) -> float:
     "Temperature at a (fractional) epoch: `tau`, or annealed geometrically from `tau_start` over `tau_epochs`."
@@ -429,6 +437,7 @@ def _train_locked(cfg: Config, run_dir: Path, device: str, data, stop_after: int
     if is_main(): cfg.save(run_dir / 'config.yaml')
     ddp = torch.nn.parallel.DistributedDataParallel(model, device_ids=[torch.device(device).index] if device.startswith('cuda') else None) \
         if world_size() > 1 else model
+    if cfg.compile: ddp = torch.compile(ddp, backend=cfg.compile)  # the forward (towers, heads); the losses stay eager
     amp = autocast_for(device, cfg.bf16)
     g = loader.generator
     live = progress and is_main() and sys.stderr.isatty()
@@ -457,10 +466,10 @@ def _train_locked(cfg: Config, run_dir: Path, device: str, data, stop_after: int
             sched.step()
             seen += len(batch['pids']) * world_size()
             steps_done += 1
-            for k, v in terms.items(): sums[k] = sums.get(k, 0.) + v
+            for k, v in terms.items(): sums[k] = sums.get(k, 0.) + v      # on the device: no wait for the GPU here
             if is_main():
                 ips = seen / (time.time() - t0)
-                bar.set_postfix(loss=f'{total.item():.3f}', img_s=f'{ips:.0f}')
+                if live: bar.set_postfix(loss=f'{total.item():.3f}', img_s=f'{ips:.0f}')
                 if progress and not live and time.time() - last_report >= report_every:
                     last_report = time.time()
                     elapsed = last_report - t_run   # includes the validations so far: they are part of what is left
@@ -468,7 +477,8 @@ def _train_locked(cfg: Config, run_dir: Path, device: str, data, stop_after: int
                     print(progress_line(epoch, cfg.epochs, i + 1, steps, total.item(), ips, elapsed, left), flush=True)
                 if (i + 1) % cfg.log_every == 0 or i + 1 == steps:
                     _log(run_dir, kind='step', epoch=epoch, step=(epoch - 1) * steps + i + 1, lr=sched.get_last_lr()[0],
-                         images_per_s=ips, **{f'loss_{k}': v for k, v in terms.items()})
+                         images_per_s=ips, **{f'loss_{k}': float(v) for k, v in terms.items()})
+        sums = {k: float(v) for k, v in sums.items()}
         if is_main():
             best, best_state, final = _validate_and_save(run_dir, model, opt, sched, data, cfg, annotations, epoch, best,
                                                          best_state, t0, seen, sums, steps)
