@@ -33,6 +33,7 @@ from cumdr.model import CUMDR
 from cumdr.synthetic import generate
 from cumdr.train import build_optimizer, loss_terms, lr_factor_at, make_config, parse_components, tau_at
 from cumdr.evaluate import autocast_for
+from cumdr.imagecache import augment_pad, cached_train_loader, device_augment, image_cache
 
 p = argparse.ArgumentParser(description=__doc__.split('\n')[0])
 p.add_argument('--device', default='cuda' if torch.cuda.is_available() else 'cpu')
@@ -142,8 +143,10 @@ def bench_step(components: str, lever: str = 'plain') -> dict:
     if on_gpu: torch.cuda.empty_cache()
     return res
 
-def bench_loader(cfg, workers: int, n_batches: int) -> tuple[float, float, float]:
-    "(seconds to build the loader, to the first batch, images/s over the next n_batches) of train_loader."
+def bench_loader(cfg, workers: int, n_batches: int, cached: bool = False) -> tuple[float, float, float]:
+    """(seconds to build the loader, to the first batch, images/s over the next n_batches) of train_loader, or with
+    `cached` of the image-cache loader with `device_augment` on each batch on --device (the cache's one-off build is
+    timed apart, before)."""
     root = Path(a.data_dir) / f'train_ids{loader_ids}_seed{a.seed}'
     if not (root / 'CUHK-PEDES' / 'synthetic_meta.json').exists(): generate(root, 'CUHK-PEDES', ids=loader_ids, seed=a.seed)
     data = load_pedes('CUHK-PEDES', root)
@@ -152,14 +155,22 @@ def bench_loader(cfg, workers: int, n_batches: int) -> tuple[float, float, float
     if cfg.rucm:
         ann = annotation_texts(read_annotations(default_annotation_path(data.annotation_file)),
                                [s.image_key for s in data.train], 'training images')
-    loader = train_loader(data.train, get_tokenizer(), a.batch, cfg.image_size, mlm=True, num_workers=workers,
-                          seed=a.seed, annotations=ann)
+    aug = lambda b: b
+    if cached:
+        loader = cached_train_loader(data.train, get_tokenizer(), cache_dir, a.batch, cfg.image_size, mlm=True,
+                                     num_workers=workers, seed=a.seed, annotations=ann)
+        gen = torch.Generator(device=a.device).manual_seed(a.seed)
+        aug = lambda b: device_augment(b['images'].to(a.device, non_blocking=True), augment_pad(cfg.image_size), gen)
+    else:
+        loader = train_loader(data.train, get_tokenizer(), a.batch, cfg.image_size, mlm=True, num_workers=workers,
+                              seed=a.seed, annotations=ann)
     t_build = time.perf_counter() - t
     if n_batches + 1 > len(loader): raise SystemExit(f'--loader-batches {n_batches}: the synthetic set has only '
                                                     f'{len(loader)} batches of {a.batch}; raise --loader-ids')
     it = iter(loader); t = time.perf_counter(); next(it); t_first = time.perf_counter() - t
     t = time.perf_counter()
-    for _ in range(n_batches): next(it)
+    for _ in range(n_batches): aug(next(it))
+    sync()
     ips = n_batches * a.batch / (time.perf_counter() - t)
     del it, loader
     return t_build, t_first, ips
@@ -212,6 +223,15 @@ print(f'\ndata loader (train_loader: decode 128x64 PNG, augment to {cfg.image_si
       + (', annotations' if cfg.rucm else '') + f'), batch {a.batch}, {nb} batches timed after the first:')
 for w in workers:
     t_build, t_first, ips = bench_loader(cfg, w, nb)
+    print(f'  {w} worker(s): {ips:8.1f} images/s   (building the loader {t_build:.1f} s, first batch {t_first:.2f} s)')
+root = Path(a.data_dir) / f'train_ids{loader_ids}_seed{a.seed}'
+cache_dir = Path(a.data_dir) / f'image_cache_ids{loader_ids}_seed{a.seed}'
+paths = sorted({s.image_path for s in load_pedes('CUHK-PEDES', root).train})
+t = time.perf_counter(); image_cache(paths, cfg.image_size, cache_dir); t_cache = time.perf_counter() - t
+print(f'image cache (cumdr.imagecache, uint8 at {cfg.image_size[0]}x{cfg.image_size[1]}): built or opened in {t_cache:.1f} s '
+      f'for {len(paths)} images; batches augmented on {a.device} (device_augment):')
+for w in workers:
+    t_build, t_first, ips = bench_loader(cfg, w, nb, cached=True)
     print(f'  {w} worker(s): {ips:8.1f} images/s   (building the loader {t_build:.1f} s, first batch {t_first:.2f} s)')
 step_ips = max(a.batch * len(r['times']) / sum(r['times']) for r in results.values())
 print(f'(the fastest training step above ran at {step_ips:.1f} images/s: the loader must keep up with that)')

@@ -97,6 +97,7 @@ class Config:
     # speed switches: the same numerics, faster kernels (09_train tests each against the plain path)
     compile: str | None = None             # torch.compile backend for the model's forward ('inductor'); None: eager
     fused_adamw: bool | None = None        # AdamW's fused kernel (one launch for all parameters); None: on CUDA only
+    image_cache: str | None = None         # folder of a pre-decoded uint8 image cache, augmented on the device (16_image_cache)
     output_dir: str = 'runs/default'
     log_every: int = 20
     resume: bool = True

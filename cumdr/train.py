@@ -24,6 +24,7 @@ from tqdm import tqdm
 from .backbone import CheckpointError, pretrained_quick_gelu, read_checkpoint
 from .datasets import DATASETS, PedesFormatError, find_unreadable_images, get_tokenizer, load_pedes, train_loader
 from .evaluate import autocast_for, default_stages, encode_split, evaluate, metrics_table
+from .imagecache import augment_pad, cached_train_loader, device_augment
 from .losses import parse_loss_names
 from .matching import AnnotationError, annotation_texts, default_annotation_path, read_annotations
 from .model import CUMDR, RESULT_NEUTRAL_FIELDS, Config, config_differences
@@ -410,8 +411,14 @@ def _train_locked(cfg: Config, run_dir: Path, device: str, data, stop_after: int
     opt = build_optimizer(model, cfg)
     sampler = torch.utils.data.DistributedSampler(data.train, seed=cfg.seed, drop_last=True) if world_size() > 1 else None
     ann_train = None if annotations is None else annotation_texts(annotations, [s.image_key for s in data.train], 'training images')
-    loader = train_loader(data.train, get_tokenizer(), cfg.batch_size, cfg.image_size, mlm=hasattr(model, 'mlm_head'),
-                          num_workers=cfg.num_workers, seed=cfg.seed, sampler=sampler, annotations=ann_train)
+    if cfg.image_cache:  # decoded once, uint8 at the model's size; the augmentation runs on the device, batch by batch
+        loader = cached_train_loader(data.train, get_tokenizer(), cfg.image_cache, cfg.batch_size, cfg.image_size,
+                                     mlm=hasattr(model, 'mlm_head'), num_workers=cfg.num_workers, seed=cfg.seed,
+                                     sampler=sampler, annotations=ann_train)
+    else:
+        loader = train_loader(data.train, get_tokenizer(), cfg.batch_size, cfg.image_size, mlm=hasattr(model, 'mlm_head'),
+                              num_workers=cfg.num_workers, seed=cfg.seed, sampler=sampler, annotations=ann_train)
+    aug_gen = torch.Generator(device=device)
     steps = len(loader)
     if steps == 0 and cfg.epochs > 0:
         raise ValueError(f'{len(data.train)} training pairs are fewer than one batch of {cfg.batch_size}')
@@ -449,6 +456,7 @@ def _train_locked(cfg: Config, run_dir: Path, device: str, data, stop_after: int
     for epoch in range(start, cfg.epochs + 1):
         if stop_after is not None and epoch >= start + stop_after: break
         _seed_epoch(cfg, epoch, g)
+        aug_gen.manual_seed(cfg.seed * 1_000_003 + epoch * 7919 + rank())     # the device augmentation's draws
         if sampler is not None: sampler.set_epoch(epoch)
         model.train()
         t0 = time.time()
@@ -457,6 +465,7 @@ def _train_locked(cfg: Config, run_dir: Path, device: str, data, stop_after: int
         bar = tqdm(loader, desc=f'epoch {epoch}/{cfg.epochs}', disable=not live, mininterval=2, leave=False)
         for i, batch in enumerate(bar):
             batch = {k: v.to(device, non_blocking=True) for k, v in batch.items()}
+            if cfg.image_cache: batch['images'] = device_augment(batch['images'], augment_pad(cfg.image_size), aug_gen)
             model.epoch = epoch - 1 + i / steps                  # RUCM's curriculum reads it
             model.tau = tau_at(model.epoch, cfg)
             with amp: total, terms = loss_terms(ddp, batch)
