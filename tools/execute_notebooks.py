@@ -1,0 +1,100 @@
+"""Execute notebooks in place, keeping their outputs, as nbdev_test runs them (same skip flags), then clean them.
+
+Usage: python tools/execute_notebooks.py [--compact-only] [NOTEBOOK ...]   (default: every notebook under nbs/)
+
+Each notebook runs in its own directory in a fresh IPython shell (execnb, as nbdev_test); cells flagged with one of
+settings.ini's `tst_flags` (`#| slow`, `#| gpu`) and `nbdev_export()` cells are not run and keep no output. The first
+error stops that notebook (it is left unchanged) and the script exits non-zero after the others. At the end
+`nbdev_clean` strips metadata and execution counts; the outputs stay (settings.ini: clear_all = False).
+Figures are stored web-sized: at most 1,400 pixels wide and reduced to a 256-colour palette PNG (plots and the
+synthetic people lose nothing visible; a notebook shrinks about tenfold). --compact-only does only that, on the
+notebooks' current outputs, without running them.
+"""
+import base64, configparser, io, json, os, subprocess, sys, time
+from pathlib import Path
+
+from PIL import Image
+
+from execnb.nbio import read_nb, write_nb
+from execnb.shell import CaptureShell
+
+ROOT = Path(__file__).resolve().parent.parent
+
+def skip_flags() -> set[str]:
+    cfg = configparser.ConfigParser()
+    cfg.read(ROOT / 'settings.ini')
+    return set(cfg['DEFAULT'].get('tst_flags', '').split())
+
+def directives(source: str) -> set[str]:
+    "The words of a cell's leading '#|' lines: '#| slow' -> {'slow'}."
+    out = set()
+    for line in source.splitlines():
+        if not line.startswith('#|'): break
+        out.update(line[2:].replace(':', ' ').split())
+    return out
+
+def skipped(cell, flags: set[str]) -> bool:
+    "Whether nbdev_test would skip this cell: not code, an nbdev_export() call, or flagged with a skip flag."
+    if cell.cell_type != 'code': return True
+    return 'nbdev_export' + '(' in cell.source or bool(flags & directives(cell.source))
+
+MAX_WIDTH = 1400
+
+def compact_png(data: str) -> str:
+    "A base64 PNG at most MAX_WIDTH wide, as a 256-colour palette PNG (the original where that is not smaller)."
+    raw = base64.b64decode(data)
+    im = Image.open(io.BytesIO(raw)).convert('RGB')
+    if im.width > MAX_WIDTH: im = im.resize((MAX_WIDTH, round(im.height * MAX_WIDTH / im.width)), Image.LANCZOS)
+    buf = io.BytesIO()
+    im.quantize(256, method=Image.Quantize.MEDIANCUT).save(buf, 'PNG', optimize=True)
+    return base64.b64encode(buf.getvalue()).decode() if buf.tell() < len(raw) else data
+
+def compact_figures(path: Path) -> None:
+    "Rewrite every PNG output of a notebook file with compact_png."
+    nb = json.loads(path.read_text())
+    for cell in nb['cells']:
+        for out in cell.get('outputs', []):
+            png = out.get('data', {}).get('image/png')
+            if png: out['data']['image/png'] = compact_png(png if isinstance(png, str) else ''.join(png))
+    path.write_text(json.dumps(nb, indent=1, ensure_ascii=False) + '\n')
+
+def execute(path: Path, flags: set[str]) -> tuple[bool, float, str]:
+    "Run one notebook and write it back with its outputs; (ok, seconds, error text)."
+    nb = read_nb(path)
+    shell = CaptureShell(path)
+    t = time.time()
+    cwd = os.getcwd()
+    os.chdir(path.parent)
+    try:
+        for cell in nb.cells:
+            if cell.cell_type == 'code': cell.outputs = []
+            if skipped(cell, flags): continue
+            shell.cell(cell)
+            if shell.exc: return False, time.time() - t, shell.prettytb(fname=path)
+    finally:
+        os.chdir(cwd)
+    write_nb(nb, path)
+    compact_figures(path)
+    return True, time.time() - t, ''
+
+def main(argv):
+    compact_only = '--compact-only' in argv
+    argv = [a for a in argv if a != '--compact-only']
+    paths = [Path(p).resolve() for p in argv] or sorted(p for p in (ROOT / 'nbs').rglob('*.ipynb')
+                                                       if not p.name.startswith('_') and '.ipynb_checkpoints' not in p.parts)
+    flags = skip_flags()
+    failed = []
+    if compact_only:
+        for p in paths: compact_figures(p)
+        paths = []
+    for p in paths:
+        ok, dt, err = execute(p, flags)
+        print(f'{"ok    " if ok else "FAILED"} {dt:7.1f} s  {p.relative_to(ROOT)}', flush=True)
+        if not ok:
+            failed.append(p)
+            print(err, file=sys.stderr)
+    subprocess.run(['nbdev_clean'], cwd=ROOT, check=True)
+    if failed: sys.exit(f'{len(failed)} notebook(s) failed: ' + ', '.join(str(p.relative_to(ROOT)) for p in failed))
+
+if __name__ == '__main__':
+    main(sys.argv[1:])
