@@ -1,6 +1,6 @@
 """Write README.md from nbs/index.ipynb (quarto's nbdev_readme is not available everywhere).
 
-Markdown cells are copied as they are; code cells marked `#| hide` are left out, other code cells become
+Markdown cells are copied as they are (image links relative to nbs/ made relative to the root); code cells marked `#| hide` are left out, other code cells become
 fenced Python blocks. `--check` exits with status 1 when README.md differs from what would be written.
 """
 import json, sys
@@ -14,7 +14,7 @@ def render(nb_path: Path) -> str:
     for c in cells:
         src = ''.join(c['source']).strip()
         if not src: continue
-        if c['cell_type'] == 'markdown': parts.append(src)
+        if c['cell_type'] == 'markdown': parts.append(src.replace('](images/', '](nbs/images/'))  # paths from the root
         elif c['cell_type'] == 'code' and not src.startswith('#| hide') and '#| hide' not in src.splitlines()[:3]:
             parts.append(f'```python\n{src}\n```')
     return '<!-- generated from nbs/index.ipynb by tools/sync_readme.py: edit the notebook, not this file -->\n\n' + '\n\n'.join(parts) + '\n'
