@@ -22,9 +22,10 @@ from .metrics import retrieval_metrics
 from .model import CUMDR, Config, text_padding
 
 # %% auto #0
-__all__ = ['Encoded', 'compute_dtype', 'autocast_for', 'encode_split', 'global_similarity', 'itm_logits_topk', 'combine_topk',
-           'ItmRerank', 'default_stages', 'run_stages', 'evaluate', 'metrics_table', 'load_model', 'evaluate_run',
-           'main', 'topk_chunked']
+__all__ = ['TRAINING_ONLY', 'SHIPPED_MODELS', 'Encoded', 'compute_dtype', 'autocast_for', 'encode_split', 'global_similarity',
+           'itm_logits_topk', 'combine_topk', 'ItmRerank', 'default_stages', 'run_stages', 'evaluate', 'metrics_table',
+           'load_model', 'evaluate_run', 'main', 'export_inference_weights', 'load_inference_weights', 'shipped_model',
+           'shipped_model_on_new_people', 'topk_chunked']
 
 # %% ../nbs/10_evaluate.ipynb #ce40977c
 @dataclass
@@ -207,6 +208,74 @@ def main(argv=None):
         raise SystemExit(f'cumdr-eval: {e}') from None
     print(metrics_table(res))
     print(f'({a.split}, {time.time() - t:.1f} s)')
+
+# %% ../nbs/10_evaluate.ipynb #a7f794d8
+TRAINING_ONLY = ('mlm_head.', 'classifier.')   # weights retrieval never uses
+
+def export_inference_weights(run_dir: str | Path, out: str | Path, command: str = '', checkpoint: str = 'best.pt') -> Path:
+    """Write `out`.safetensors (fp16, without the training-only heads) and `out`.json (config, sha256, dropped
+    prefixes, `command`) from a run directory; returns the safetensors path. Both writes are atomic."""
+    import json, os
+    from safetensors.torch import save_file
+    model, cfg = load_model(run_dir, 'cpu', checkpoint)
+    state = {k: v.detach().to(torch.float16 if v.is_floating_point() else v.dtype).contiguous()
+             for k, v in model.state_dict().items() if not k.startswith(TRAINING_ONLY)}
+    out = Path(out)
+    path, manifest = out.with_suffix('.safetensors'), out.with_suffix('.json')
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f'{path.name}.tmp.{os.getpid()}')
+    save_file(state, str(tmp))
+    os.replace(tmp, path)
+    from cumdr.backbone import sha256_of
+    saved = dict(dataclasses.asdict(cfg), image_size=list(cfg.image_size))
+    info = dict(sha256=sha256_of(path), dropped=list(TRAINING_ONLY), config=saved, command=command,
+                source=str(Path(run_dir) / checkpoint))
+    tmp = manifest.with_name(f'{manifest.name}.tmp.{os.getpid()}')
+    tmp.write_text(json.dumps(info, indent=1))
+    os.replace(tmp, manifest)
+    return path
+
+def load_inference_weights(path: str | Path, device: str = 'cpu') -> tuple[CUMDR, Config]:
+    "The model of an `export_inference_weights` pair (fp32, eval mode), its hash and its missing weights checked."
+    import json
+    from safetensors.torch import load_file
+    from cumdr.backbone import sha256_of
+    path = Path(path).with_suffix('.safetensors')
+    manifest = path.with_suffix('.json')
+    if not path.is_file() or not manifest.is_file():
+        raise FileNotFoundError(f'{path} or its manifest {manifest.name} is missing: export them again '
+                                '(cumdr.evaluate.export_inference_weights)')
+    info = json.loads(manifest.read_text())
+    if sha256_of(path) != info['sha256']:
+        raise ValueError(f'{path}: sha256 {sha256_of(path)}, its manifest says {info["sha256"]}: damaged or replaced')
+    fields = {k: v for k, v in info['config'].items() if k in {f.name for f in dataclasses.fields(Config)}}
+    cfg = Config(**{**fields, 'image_size': tuple(fields['image_size']), 'device': device, 'pretrained': None})
+    model = CUMDR(cfg, cfg.num_classes)
+    missing, unexpected = model.load_state_dict({k: v.float() for k, v in load_file(str(path)).items()}, strict=False)
+    wrong = [k for k in missing if not k.startswith(tuple(info['dropped']))] + list(unexpected)
+    if wrong: raise CheckpointError(f'{path} does not fit the model its manifest describes: {wrong[:5]}')
+    return model.to(device).eval(), cfg
+
+SHIPPED_MODELS = {'cumdr-small-default': 'the small default, cum+rucm+dar, seed 0, 1,000 synthetic identities'}
+
+def shipped_model(name: str = 'cumdr-small-default', device: str = 'cpu') -> tuple[CUMDR, Config]:
+    "A trained model shipped in the package (`SHIPPED_MODELS`)."
+    from cumdr.backbone import WEIGHTS_DIR
+    if name not in SHIPPED_MODELS: raise ValueError(f'unknown shipped model {name!r}; expected one of {list(SHIPPED_MODELS)}')
+    return load_inference_weights(WEIGHTS_DIR / f'{name}.safetensors', device)
+
+def shipped_model_on_new_people(ids: int = 300, seed: int = 1, root: str | Path | None = None, name: str = 'cumdr-small-default'):
+    """The shipped model with a synthetic CUHK-PEDES set of `ids` people it never saw (data seed `seed`, generated
+    under `root` or a temporary folder): dict(model, cfg, data, annotations, root) for the notebooks' closing sections."""
+    import tempfile
+    from cumdr.datasets import load_pedes
+    from cumdr.matching import default_annotation_path, read_annotations
+    from cumdr.synthetic import generate
+    model, cfg = shipped_model(name)
+    folder = generate(root or tempfile.mkdtemp(), 'CUHK-PEDES', ids, seed)
+    data = load_pedes('CUHK-PEDES', folder.parent)
+    annotations = read_annotations(default_annotation_path(data.annotation_file))
+    return dict(model=model, cfg=cfg, data=data, annotations=annotations, root=folder)
 
 # %% ../nbs/10_evaluate.ipynb #66cf6de1
 def topk_chunked(queries: torch.Tensor, gallery: torch.Tensor, k: int, chunk: int = 65536, query_chunk: int = 8192):
