@@ -111,9 +111,11 @@ def bench_step(components: str, lever: str = 'plain') -> dict:
         opt.zero_grad(set_to_none=True); total.backward(); opt.step(); sched.step()
         return terms
 
-    sync(); t_warm = time.perf_counter()
+    sync()
+    t_warm = time.perf_counter()
     for i in range(warmup): terms = step(i)
-    sync(); t_warm = time.perf_counter() - t_warm
+    sync()
+    t_warm = time.perf_counter() - t_warm
     if on_gpu: torch.cuda.reset_peak_memory_stats()
     times = []
     for i in range(warmup, warmup + steps):
@@ -122,7 +124,8 @@ def bench_step(components: str, lever: str = 'plain') -> dict:
     prof = None
     if a.profile:
         acts = [torch.profiler.ProfilerActivity.CPU] + ([torch.profiler.ProfilerActivity.CUDA] if on_gpu else [])
-        sync(); t = time.perf_counter()
+        sync()
+        t = time.perf_counter()
         with torch.profiler.profile(activities=acts) as pr:
             for i in range(5): step(warmup + steps + i)
             sync()
@@ -227,7 +230,9 @@ for w in workers:
 root = Path(a.data_dir) / f'train_ids{loader_ids}_seed{a.seed}'
 cache_dir = Path(a.data_dir) / f'image_cache_ids{loader_ids}_seed{a.seed}'
 paths = sorted({s.image_path for s in load_pedes('CUHK-PEDES', root).train})
-t = time.perf_counter(); image_cache(paths, cfg.image_size, cache_dir); t_cache = time.perf_counter() - t
+t = time.perf_counter()
+image_cache(paths, cfg.image_size, cache_dir)
+t_cache = time.perf_counter() - t
 print(f'image cache (cumdr.imagecache, uint8 at {cfg.image_size[0]}x{cfg.image_size[1]}): built or opened in {t_cache:.1f} s '
       f'for {len(paths)} images; batches augmented on {a.device} (device_augment):')
 for w in workers:

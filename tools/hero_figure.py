@@ -5,6 +5,7 @@ The people and captions come from `cumdr.synthetic` (identities 3, 7, 11, 19, fr
 drawn with matplotlib patches, so the figure is regenerated, not edited by hand.
 """
 import sys
+import textwrap
 from pathlib import Path
 
 import matplotlib
@@ -24,11 +25,7 @@ for k, i in enumerate(people):
     ax.imshow(render_person(ident['attributes'], ident['look'], 'front', np.random.default_rng([i, 0])))
     ax.set_axis_off()
     caption = write_caption(np.random.default_rng([i, 1]), visible_attributes(ident['attributes'], 'front'))[0]
-    words, lines, line = caption.split(), [], ''
-    for w in words:
-        if len(line) + len(w) > 17: lines.append(line); line = w
-        else: line = f'{line} {w}'.strip()
-    lines.append(line)
+    lines = textwrap.wrap(caption, 18)
     fig.text(.0425 + k * .085, .24, '\n'.join(lines[:6]) + (' ...' if len(lines) > 6 else ''), ha='center', va='top',
              fontsize=6.5, style='italic')
 
