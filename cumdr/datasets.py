@@ -23,8 +23,8 @@ from tqdm import tqdm
 # %% auto #0
 __all__ = ['DATASETS', 'CLIP_MEAN', 'CLIP_STD', 'SOT_TOKEN', 'EOT_TOKEN', 'PAD_TOKEN', 'MASK_TOKEN', 'IGNORE_INDEX',
            'PedesFormatError', 'TrainSample', 'RetrievalSplit', 'PedesData', 'read_image', 'find_unreadable_images',
-           'load_pedes', 'build_transform', 'get_tokenizer', 'mlm_mask', 'TrainDataset', 'ImageDataset', 'train_loader',
-           'gallery_loader']
+           'atomic_file', 'load_pedes', 'build_transform', 'get_tokenizer', 'mlm_mask', 'TrainDataset', 'ImageDataset',
+           'train_loader', 'gallery_loader']
 
 # %% ../nbs/01_datasets.ipynb #2597a71b
 DATASETS = {  # name -> where its annotations are and how they are spelled
@@ -180,6 +180,21 @@ def _check_images(paths: list[str], ann: Path, decode: bool) -> None:
     if decode:
         bad = find_unreadable_images(paths)
         if bad: raise PedesFormatError(f'{ann}: {len(bad)} of {len(paths)} images do not decode:' + _listing(list(bad.values())))
+
+# %% ../nbs/01_datasets.ipynb #acb5775b
+from contextlib import contextmanager
+
+@contextmanager
+def atomic_file(path: str | Path):
+    """Yield a temporary path beside `path` to write to; when the block ends without an error it replaces `path` in one
+    step, so a reader never sees a half-written file and an interrupted write leaves the old one (or none)."""
+    path = Path(path)
+    tmp = path.with_name(f'{path.stem}.tmp{os.getpid()}{path.suffix}')
+    try:
+        yield tmp
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
 
 # %% ../nbs/01_datasets.ipynb #3946c172
 def _retrieval_split(entries: list[dict], img_dir: Path, key: str) -> RetrievalSplit:

@@ -215,24 +215,23 @@ TRAINING_ONLY = ('mlm_head.', 'classifier.')   # weights retrieval never uses
 def export_inference_weights(run_dir: str | Path, out: str | Path, command: str = '', checkpoint: str = 'best.pt') -> Path:
     """Write `out`.safetensors (fp16, without the training-only heads) and `out`.json (config, sha256, dropped
     prefixes, `command`) from a run directory; returns the safetensors path. Both writes are atomic."""
-    import json, os
+    import json
     from safetensors.torch import save_file
+    from cumdr.datasets import atomic_file
     model, cfg = load_model(run_dir, 'cpu', checkpoint)
     state = {k: v.detach().to(torch.float16 if v.is_floating_point() else v.dtype).contiguous()
              for k, v in model.state_dict().items() if not k.startswith(TRAINING_ONLY)}
     out = Path(out)
     path, manifest = out.with_suffix('.safetensors'), out.with_suffix('.json')
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f'{path.name}.tmp.{os.getpid()}')
-    save_file(state, str(tmp))
-    os.replace(tmp, path)
+    with atomic_file(path) as tmp:
+        save_file(state, str(tmp))
     from cumdr.backbone import sha256_of
     saved = dict(dataclasses.asdict(cfg), image_size=list(cfg.image_size))
     info = dict(sha256=sha256_of(path), dropped=list(TRAINING_ONLY), config=saved, command=command,
                 source=str(Path(run_dir) / checkpoint))
-    tmp = manifest.with_name(f'{manifest.name}.tmp.{os.getpid()}')
-    tmp.write_text(json.dumps(info, indent=1))
-    os.replace(tmp, manifest)
+    with atomic_file(manifest) as tmp:
+        tmp.write_text(json.dumps(info, indent=1))
     return path
 
 def load_inference_weights(path: str | Path, device: str = 'cpu') -> tuple[CUMDR, Config]:

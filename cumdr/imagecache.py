@@ -18,7 +18,7 @@ import torch.nn.functional as F
 import torchvision.transforms as T
 from torch.utils.data import DataLoader, Dataset
 
-from .datasets import CLIP_MEAN, CLIP_STD, TrainSample, mlm_mask, read_image
+from .datasets import CLIP_MEAN, CLIP_STD, TrainSample, atomic_file, mlm_mask, read_image
 
 # %% auto #0
 __all__ = ['cache_fingerprint', 'decode_resized', 'image_cache', 'check_image_cache', 'shifted_crop', 'device_augment',
@@ -48,9 +48,8 @@ def image_cache(paths: list[str], image_size: tuple[int, int], cache_dir: str | 
     if not file.exists():
         arr = np.empty((len(paths), 3, h, w), dtype=np.uint8)
         for i, p in enumerate(paths): arr[i] = decode_resized(p, image_size).numpy()
-        tmp = file.with_name(f'{file.name}.tmp.{os.getpid()}.npy')
-        np.save(tmp, arr)
-        os.replace(tmp, file)
+        with atomic_file(file) as tmp:
+            np.save(tmp, arr)
         file.with_suffix('.json').write_text(json.dumps(dict(image_size=[h, w], paths=list(paths)), indent=0))
     with warnings.catch_warnings():  # read-only memory map: never written (the dataset copies the rows it serves)
         warnings.filterwarnings('ignore', message='The given NumPy array is not writable')
