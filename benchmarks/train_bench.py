@@ -27,11 +27,11 @@ from pathlib import Path
 import torch
 from torch.utils.flop_counter import FlopCounterMode
 
-from cumdr.datasets import EOT_TOKEN, SOT_TOKEN, get_tokenizer, load_pedes, mlm_mask, train_loader
-from cumdr.matching import annotation_texts, default_annotation_path, read_annotations
-from cumdr.model import CUMDR
+from cumdr.datasets import (EOT_TOKEN, SOT_TOKEN, annotation_texts, default_annotation_path, get_tokenizer, load_pedes, mlm_mask,
+                            read_annotations, train_loader)
+from cumdr.model import CUMDR, parse_components
 from cumdr.synthetic import generate
-from cumdr.train import build_optimizer, loss_terms, lr_factor_at, make_config, parse_components, tau_at
+from cumdr.train import build_optimizer, loss_terms, lr_factor_at, make_config
 from cumdr.evaluate import autocast_for
 from cumdr.imagecache import augment_pad, cached_train_loader, device_augment, image_cache
 
@@ -106,9 +106,12 @@ def bench_step(components: str, lever: str = 'plain') -> dict:
 
     def step(i):
         batch = batches[i % len(batches)]
-        model.epoch = i / 1000; model.tau = tau_at(model.epoch, cfg)
-        with amp: total, terms = loss_terms(fwd, batch)
-        opt.zero_grad(set_to_none=True); total.backward(); opt.step(); sched.step()
+        with amp:
+            total, terms = loss_terms(model, batch, i / 1000, forward=fwd)
+        opt.zero_grad(set_to_none=True)
+        total.backward()
+        opt.step()
+        sched.step()
         return terms
 
     sync()

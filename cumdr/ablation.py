@@ -17,10 +17,12 @@ import numpy as np
 import yaml
 
 import cumdr
+from .model import COMPONENTS, flat_config_fields, parse_components
+from .train import METHODS as METHOD_RECIPES
 
 # %% auto #0
-__all__ = ['ROWS', 'COMPONENT_ORDER', 'BASELINE', 'METHODS', 'METHOD_ROWS', 'PEER_BASELINE', 'PAPER', 'TRAIN_EVAL', 'RUN_KEYS',
-           'METRICS', 'STAGE_NAMES', 'canonical_row', 'row_components', 'run_parameters', 'train_eval_notebook',
+__all__ = ['ROWS', 'BASELINE', 'METHODS', 'METHOD_ROWS', 'PEER_BASELINE', 'PAPER', 'TRAIN_EVAL', 'RUN_KEYS', 'METRICS',
+           'STAGE_NAMES', 'canonical_row', 'row_components', 'run_parameters', 'train_eval_notebook',
            'notebook_parameters', 'check_params', 'shared_synthetic_data', 'papermill_execute', 'is_finished',
            'run_dir_of', 'run_ablation', 'seed_stat', 'read_run', 'summarize_row', 'compile_results', 'fmt_stat',
            'markdown_table', 'results_markdown', 'paper_table', 'difference', 'paired_gain', 'main_effects',
@@ -29,22 +31,19 @@ __all__ = ['ROWS', 'COMPONENT_ORDER', 'BASELINE', 'METHODS', 'METHOD_ROWS', 'PEE
 
 # %% ../nbs/11_ablation.ipynb #bb9a0249
 ROWS = ('none', 'dar', 'rucm', 'cum', 'rucm+dar', 'cum+dar', 'cum+rucm', 'cum+rucm+dar')
-COMPONENT_ORDER = ('cum', 'rucm', 'dar')  # = cumdr.train.COMPONENTS (not imported: keeps this module light)
 BASELINE = 'none'
-# the peer table's rows: one method each (= cumdr.train.METHODS); a method whose configuration *is* an ablation row
-# (checked in 09_train) runs once, in that row's directory, and serves both tables
-METHODS = ('irra', 'cmlfa', 'sen', 'cumdr')
+# the peer table's rows: one method each (those of cumdr.train.METHODS); a method whose configuration *is* an ablation
+# row (checked in 09_train) runs once, in that row's directory, and serves both tables
+METHODS = tuple(METHOD_RECIPES)
 METHOD_ROWS = {'cumdr': 'cum+rucm+dar'}
 PEER_BASELINE = 'irra'
 
 def canonical_row(components: str) -> str:
     "A row in the ablation's spelling: 'dar+cum' -> 'cum+dar'; 'none' (or '') for the baseline; a method's name as is."
-    if str(components).strip().lower() in METHODS: return str(components).strip().lower()
-    names = [c.strip().lower() for c in str(components).split('+') if c.strip()]
-    bad = [c for c in names if c not in (*COMPONENT_ORDER, 'none')]
-    if bad: raise ValueError(f'unknown component(s) {bad} in row {components!r}; expected none or any of {COMPONENT_ORDER} joined by +')
-    if 'none' in names and len(names) > 1: raise ValueError(f"row {components!r} mixes 'none' with components")
-    return '+'.join(c for c in COMPONENT_ORDER if c in names) or 'none'
+    if str(components).strip().lower() in METHODS:
+        return str(components).strip().lower()
+    on = parse_components(str(components))
+    return '+'.join(c for c in COMPONENTS if on[c]) or 'none'
 
 def row_components(row: str) -> set[str]:
     "The components switched on in a row: 'cum+dar' -> {'cum', 'dar'}; a method's: 'cumdr' -> all three, 'sen' -> none."
@@ -248,7 +247,7 @@ def read_run(run_dir: str | Path) -> dict:
     if (run_dir / 'log.jsonl').exists():
         ep = [r for r in map(json.loads, (run_dir / 'log.jsonl').read_text().splitlines()) if r.get('kind') == 'epoch' and r.get('val')]
         curve = dict(epoch=[r['epoch'] for r in ep], R1=[r['val'][list(r['val'])[-1]]['R1'] for r in ep])
-    cfg = yaml.safe_load((run_dir / 'config.yaml').read_text()) if (run_dir / 'config.yaml').exists() else {}
+    cfg = flat_config_fields(yaml.safe_load((run_dir / 'config.yaml').read_text())) if (run_dir / 'config.yaml').exists() else {}
     return dict(metrics=m, analysis=a, val_curve=curve, config=cfg or {})
 
 def _final(stages: dict) -> dict: return stages[list(stages)[-1]]
@@ -413,7 +412,7 @@ def main_effects(row_stats: dict[str, dict]) -> dict[str, dict]:
     "Main effect of each component over the 2^3 rows ({row: seed_stat}); needs all 8 rows with values."
     if any(not (row_stats.get(r) or {}).get('values') for r in ROWS): return {}
     out = {}
-    for comp in COMPONENT_ORDER:
+    for comp in COMPONENTS:
         sign = {r: 1 if comp in row_components(r) else -1 for r in ROWS}
         eff = sum(sign[r] * np.mean(row_stats[r]['values']) for r in ROWS) / 4
         if all(len(row_stats[r]['values']) > 1 for r in ROWS):
@@ -427,7 +426,7 @@ def paper_main_effects(dataset: str = 'CUHK-PEDES', metric: str = 'R1') -> dict[
     "The same main effects computed from the paper's (single-run) ablation table."
     rows = PAPER['CUMDR'].get(dataset, {})
     if set(rows) != set(ROWS): return {}
-    return {c: sum((1 if c in row_components(r) else -1) * rows[r][metric] for r in ROWS) / 4 for c in COMPONENT_ORDER}
+    return {c: sum((1 if c in row_components(r) else -1) * rows[r][metric] for r in ROWS) / 4 for c in COMPONENTS}
 
 # %% ../nbs/11_ablation.ipynb #16a7c2f6
 def _pm(x, digits=2): return '—' if x is None else f'{x:+.{digits}f}'

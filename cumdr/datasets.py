@@ -20,11 +20,14 @@ from torch.utils.data import DataLoader, Dataset
 from torchvision import transforms as T
 from tqdm import tqdm
 
+from .synthetic import generate
+
 # %% auto #0
 __all__ = ['DATASETS', 'CLIP_MEAN', 'CLIP_STD', 'SOT_TOKEN', 'EOT_TOKEN', 'PAD_TOKEN', 'MASK_TOKEN', 'IGNORE_INDEX',
            'PedesFormatError', 'TrainSample', 'RetrievalSplit', 'PedesData', 'read_image', 'find_unreadable_images',
-           'atomic_file', 'load_pedes', 'build_transform', 'get_tokenizer', 'mlm_mask', 'TrainDataset', 'ImageDataset',
-           'train_loader', 'gallery_loader']
+           'load_pedes', 'build_transform', 'get_tokenizer', 'mlm_mask', 'TrainDataset', 'ImageDataset', 'train_loader',
+           'gallery_loader', 'AnnotationError', 'default_annotation_path', 'read_annotations', 'annotation_texts',
+           'load_annotations', 'load_data', 'load_annotations_for']
 
 # %% ../nbs/01_datasets.ipynb #2597a71b
 DATASETS = {  # name -> where its annotations are and how they are spelled
@@ -181,21 +184,6 @@ def _check_images(paths: list[str], ann: Path, decode: bool) -> None:
         bad = find_unreadable_images(paths)
         if bad: raise PedesFormatError(f'{ann}: {len(bad)} of {len(paths)} images do not decode:' + _listing(list(bad.values())))
 
-# %% ../nbs/01_datasets.ipynb #acb5775b
-from contextlib import contextmanager
-
-@contextmanager
-def atomic_file(path: str | Path):
-    """Yield a temporary path beside `path` to write to; when the block ends without an error it replaces `path` in one
-    step, so a reader never sees a half-written file and an interrupted write leaves the old one (or none)."""
-    path = Path(path)
-    tmp = path.with_name(f'{path.stem}.tmp{os.getpid()}{path.suffix}')
-    try:
-        yield tmp
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
-
 # %% ../nbs/01_datasets.ipynb #3946c172
 def _retrieval_split(entries: list[dict], img_dir: Path, key: str) -> RetrievalSplit:
     caps = [(c, e['id'], g) for g, e in enumerate(entries) for c in e['captions']]
@@ -314,3 +302,60 @@ def gallery_loader(split: RetrievalSplit, batch_size: int = 128, image_size=(384
     "Gallery images of a split, in order, with the evaluation transform."
     return DataLoader(ImageDataset(split.image_paths, build_transform(image_size)), batch_size=batch_size,
                       num_workers=num_workers, pin_memory=torch.cuda.is_available())
+
+# %% ../nbs/01_datasets.ipynb #d97ffc28
+class AnnotationError(ValueError):
+    "An external annotation file that does not match the expected format."
+
+def default_annotation_path(annotation_file: str | Path) -> Path:
+    "Where the external annotations of a dataset live by default: next to its annotation file."
+    return Path(annotation_file).parent / 'external_annotations.json'
+
+def read_annotations(path: str | Path) -> dict[str, str]:
+    "Every external annotation of a JSON file {image path: text}, validated."
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f'external annotation file {path} not found; expected a JSON object '
+                                '{image path: text} (cumdr.synthetic.generate writes <root>/<dataset>/external_annotations.json)')
+    try: d = json.loads(path.read_text(encoding='utf-8'))
+    except json.JSONDecodeError as e:
+        raise AnnotationError(f'{path}: malformed JSON at line {e.lineno}, column {e.colno}: {e.msg}') from None
+    except UnicodeDecodeError as e: raise AnnotationError(f'{path}: not UTF-8 text ({e})') from None
+    if not isinstance(d, dict):
+        raise AnnotationError(f'{path}: expected a JSON object mapping image path -> annotation text, got a {type(d).__name__}')
+    bad = [k for k, v in d.items() if not isinstance(v, str) or not v.strip()]
+    if bad:
+        raise AnnotationError(f'{path}: {len(bad)} annotation(s) are not non-empty strings, e.g. '
+                              + ', '.join(f'{k!r}: {d[k]!r:.40}' for k in bad[:3]))
+    return d
+
+def annotation_texts(annotations: dict, image_keys: list[str], source: str = 'annotations') -> list[str]:
+    "The annotation of each image key, in order; reads each key exactly once, and nothing else."
+    missing = [k for k in image_keys if k not in annotations]
+    if missing:
+        raise AnnotationError(f'{source}: {len(missing)} of {len(image_keys)} images have no external annotation, '
+                              f'e.g. {missing[:5]}')
+    return [annotations[k] for k in image_keys]
+
+def load_annotations(path: str | Path, image_keys: list[str]) -> list[str]:
+    "The external annotation of each image in `image_keys` (paths as in the dataset's annotation file)."
+    return annotation_texts(read_annotations(path), image_keys, str(path))
+
+# %% ../nbs/01_datasets.ipynb #a1d0da7b
+def load_data(cfg, generate_here: bool = True, wait=lambda: None):
+    "The dataset of a config: real data under `cfg.root_dir`, or synthetic data generated under `cfg.output_dir/data`."
+    if cfg.root_dir is not None:
+        return load_pedes(cfg.dataset, cfg.root_dir)
+    root = Path(cfg.output_dir) / 'data'
+    annotation_file = root / cfg.dataset / DATASETS[cfg.dataset]['ann'][0]
+    if generate_here and not annotation_file.exists():
+        generate(root, cfg.dataset, cfg.synthetic_ids, cfg.synthetic_seed)
+    wait()
+    return load_pedes(cfg.dataset, root)
+
+def load_annotations_for(cfg, data) -> dict | None:
+    "RUCM's external annotations (image path -> text): `cfg.annotations`, or the file beside the dataset's annotations."
+    if not cfg.rucm:
+        return None
+    return read_annotations(cfg.annotations or default_annotation_path(data.annotation_file))
+

@@ -11,11 +11,11 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .losses import LOSSES, LossSpec
+from .losses import LossSpec
 
 # %% auto #0
-__all__ = ['GaussianDiffusion', 'timestep_embedding', 'CandidateDenoiser', 'dar_candidates', 'dar_loss', 'conditioned_denoiser',
-           'refine_topk', 'refine_topk_loop', 'fuse_topk', 'DiffusionRefine']
+__all__ = ['DAR_LOSSES', 'GaussianDiffusion', 'timestep_embedding', 'CandidateDenoiser', 'dar_candidates', 'dar_loss',
+           'conditioned_denoiser', 'refine_topk', 'refine_topk_loop', 'fuse_topk', 'DiffusionRefine']
 
 # %% ../nbs/07_diffusion.ipynb #c87695f0
 class GaussianDiffusion:
@@ -166,13 +166,14 @@ def dar_loss(denoiser: nn.Module, diffusion: GaussianDiffusion, t: torch.Tensor,
     x0_hat = denoiser(xt, step, t, v[cand])
     return F.cross_entropy(x0_hat.float() * temp, target)
 
-def _dar(model, out, gather=lambda x: x):
-    "LOSSES['dar']: hard negatives from the global batch; only model.denoiser gets gradients."
-    c = model.cfg
+def _dar(model, out, gather, *, dar_k, dar_temp):
+    "The `dar` loss: hard negatives from the global batch; only model.denoiser gets gradients."
     return dar_loss(model.denoiser, model.diffusion, gather(out['txt_global'].detach()),
-                    gather(out['img_global'].detach()), gather(out['pids']), c.dar_k, c.dar_temp)
+                    gather(out['img_global'].detach()), gather(out['pids']), dar_k, dar_temp)
 
-LOSSES['dar'] = LossSpec(_dar, True, 'DAR: denoise the one-hot match vector over K hard-negative candidates')
+DAR_LOSSES: dict[str, LossSpec] = {   # DAR's loss table (08_model joins it to the registry)
+    'dar': LossSpec(_dar, True, 'DAR: denoise the one-hot match vector over K hard-negative candidates'),
+}
 
 # %% ../nbs/07_diffusion.ipynb #432c2cdf
 def conditioned_denoiser(denoiser: nn.Module, text: torch.Tensor, cands: torch.Tensor):
@@ -183,21 +184,26 @@ def conditioned_denoiser(denoiser: nn.Module, text: torch.Tensor, cands: torch.T
 @torch.no_grad()
 def refine_topk(denoiser: nn.Module, diffusion: GaussianDiffusion, txt: torch.Tensor, img: torch.Tensor,
                 scores: torch.Tensor, k: int, steps: int, generator: torch.Generator | None = None,
-                chunk: int = 1024) -> tuple[torch.Tensor, torch.Tensor]:
+                chunk: int = 1024, noise: torch.Tensor | None = None, callback=None) -> tuple[torch.Tensor, torch.Tensor]:
     """DDIM refinement of every query's top-k: returns top (Q, K) gallery indices and x0_hat (Q, K).
-    txt (Q, D) and img (G, D) L2-normalised; scores (Q, G); K = min(k, G)."""
+    txt (Q, D) and img (G, D) L2-normalised; scores (Q, G); K = min(k, G). x_T is `noise` (Q, K) if given, else drawn
+    from `generator`; `callback(t, x_t, x0_hat)` sees every DDIM step of every chunk of queries."""
     if scores.ndim != 2 or txt.shape[0] != scores.shape[0] or img.shape[0] != scores.shape[1] or txt.shape[1] != img.shape[1]:
         raise ValueError(f'refine_topk: need scores (Q, G), txt (Q, D), img (G, D); got {tuple(scores.shape)}, '
                          f'{tuple(txt.shape)}, {tuple(img.shape)}')
     Q, G = scores.shape
     k = min(k, G)
     top = scores.topk(k, dim=1).indices                                          # (Q, K)
-    noise = torch.randn(Q, k, generator=generator, device=_gen_device(generator, scores.device)).to(scores.device, txt.dtype)
+    if noise is None:
+        noise = torch.randn(Q, k, generator=generator, device=_gen_device(generator, scores.device))
+    elif noise.shape != (Q, k):
+        raise ValueError(f'refine_topk: noise must be (Q, K) = {(Q, k)}, got {tuple(noise.shape)}')
+    noise = noise.to(scores.device, txt.dtype)
     x0 = torch.empty(Q, k, dtype=txt.dtype, device=scores.device)
     for s in range(0, Q, chunk):
         text, cands = txt[s:s + chunk], img[top[s:s + chunk]]                    # (c, D), (c, K, D)
         x0[s:s + chunk] = diffusion.sample(conditioned_denoiser(denoiser, text, cands), (len(text), k), steps,
-                                           noise=noise[s:s + chunk])
+                                           noise=noise[s:s + chunk], callback=callback)
     return top, x0
 
 @torch.no_grad()
@@ -224,13 +230,25 @@ class DiffusionRefine:
     def __init__(self, k: int, steps: int = 50, alpha: float = 1., chunk: int = 1024, seed: int = 0):
         self.k, self.steps, self.alpha, self.chunk, self.seed = k, steps, alpha, chunk, seed
 
-    def __call__(self, scores: torch.Tensor, ctx: dict) -> torch.Tensor:
+    def noise(self, n_queries: int, k: int) -> torch.Tensor:
+        """x_T (n_queries, k) when the stage refines `n_queries` queries at once: one CPU draw from `seed`, the same on
+        any device; row q is query q's start. One query of a larger evaluation takes its row of this draw:
+        `randn(1, K)` is not `randn(Q, K)[0]` for K > 16 (the CPU sampler fills blocks of 16 numbers)."""
+        return torch.randn(n_queries, k, generator=torch.Generator().manual_seed(self.seed))
+
+    def refine(self, scores: torch.Tensor, ctx: dict, noise: torch.Tensor | None = None, callback=None) -> dict:
+        """The stage with its intermediates: `top` (Q, K) candidates, their `x0` (Q, K) and the `fused` scores (Q, G).
+        `noise`: x_T (Q, K), default `self.noise(Q, K)`; `callback(t, x_t, x0_hat)` sees every DDIM step."""
         model, enc = ctx['model'], ctx['enc']
         if not (hasattr(model, 'denoiser') and hasattr(model, 'diffusion')):
             raise AttributeError('DiffusionRefine needs model.denoiser and model.diffusion (a model built with DAR on)')
-        generator = torch.Generator().manual_seed(self.seed)                    # CPU draws: same noise on any device
+        if noise is None:
+            noise = self.noise(len(scores), min(self.k, scores.shape[1]))
         top, x0 = refine_topk(model.denoiser, model.diffusion, enc.txt_global, enc.img_global, scores,
-                              self.k, self.steps, generator, self.chunk)
-        return fuse_topk(scores, top, x0, self.alpha)
+                              self.k, self.steps, chunk=self.chunk, noise=noise, callback=callback)
+        return dict(top=top, x0=x0, fused=fuse_topk(scores, top, x0, self.alpha))
+
+    def __call__(self, scores: torch.Tensor, ctx: dict) -> torch.Tensor:
+        return self.refine(scores, ctx)['fused']
 
     def __repr__(self): return f'DiffusionRefine(k={self.k}, steps={self.steps}, alpha={self.alpha}, seed={self.seed})'

@@ -15,7 +15,8 @@ import torch
 import torch.nn.functional as F
 
 from .backbone import CheckpointError, pretrained_quick_gelu, read_checkpoint
-from .datasets import RetrievalSplit, gallery_loader, get_tokenizer
+from .datasets import (RetrievalSplit, default_annotation_path, gallery_loader, get_tokenizer, load_annotations_for,
+                            load_data, load_pedes, read_annotations)
 from .diffusion import DiffusionRefine
 from .matching import ComplementaryFusion
 from .metrics import retrieval_metrics
@@ -188,7 +189,6 @@ def load_model(run_dir: str | Path, device: str | None = None, checkpoint: str =
 
 def evaluate_run(run_dir: str | Path, split: str = 'test', device: str | None = None, data=None, **overrides) -> dict:
     "Evaluate a run's best checkpoint on `split` (stages fitted on val); `overrides` change evaluation settings, e.g. rucm_protocol='oracle'."
-    from cumdr.train import load_data, load_annotations_for
     model, cfg = load_model(run_dir, device)
     cfg = dataclasses.replace(cfg, **overrides)
     model.cfg = cfg
@@ -217,7 +217,7 @@ def export_inference_weights(run_dir: str | Path, out: str | Path, command: str 
     prefixes, `command`) from a run directory; returns the safetensors path. Both writes are atomic."""
     import json
     from safetensors.torch import save_file
-    from cumdr.datasets import atomic_file
+    from cumdr.files import atomic_file
     model, cfg = load_model(run_dir, 'cpu', checkpoint)
     state = {k: v.detach().to(torch.float16 if v.is_floating_point() else v.dtype).contiguous()
              for k, v in model.state_dict().items() if not k.startswith(TRAINING_ONLY)}
@@ -247,8 +247,9 @@ def load_inference_weights(path: str | Path, device: str = 'cpu') -> tuple[CUMDR
     info = json.loads(manifest.read_text())
     if sha256_of(path) != info['sha256']:
         raise ValueError(f'{path}: sha256 {sha256_of(path)}, its manifest says {info["sha256"]}: damaged or replaced')
-    fields = {k: v for k, v in info['config'].items() if k in {f.name for f in dataclasses.fields(Config)}}
-    cfg = Config(**{**fields, 'image_size': tuple(fields['image_size']), 'device': device, 'pretrained': None})
+    saved = info['config']
+    cfg = Config.from_dict({**saved, 'image_size': tuple(saved['image_size']), 'device': device, 'pretrained': None},
+                           f'{manifest}: config')
     model = CUMDR(cfg, cfg.num_classes)
     missing, unexpected = model.load_state_dict({k: v.float() for k, v in load_file(str(path)).items()}, strict=False)
     wrong = [k for k in missing if not k.startswith(tuple(info['dropped']))] + list(unexpected)
@@ -267,8 +268,6 @@ def shipped_model_on_new_people(ids: int = 300, seed: int = 1, root: str | Path 
     """The shipped model with a synthetic CUHK-PEDES set of `ids` people it never saw (data seed `seed`, generated
     under `root` or a temporary folder): dict(model, cfg, data, annotations, root) for the notebooks' closing sections."""
     import tempfile
-    from cumdr.datasets import load_pedes
-    from cumdr.matching import default_annotation_path, read_annotations
     from cumdr.synthetic import generate
     model, cfg = shipped_model(name)
     folder = generate(root or tempfile.mkdtemp(), 'CUHK-PEDES', ids, seed)

@@ -16,46 +16,34 @@ import torch
 import torch.nn.functional as F
 from IPython.display import Image
 
-from .datasets import get_tokenizer, read_image
-from .diffusion import conditioned_denoiser, fuse_topk
+from .datasets import annotation_texts, get_tokenizer, load_annotations_for, load_data, read_image
 from .evaluate import autocast_for, default_stages, encode_split, load_model, run_stages
-from .matching import annotation_features, annotation_texts
+from .matching import annotation_features
 from .model import text_padding
-from .train import load_annotations_for, load_data
 from .uncertainty import pca_basis, plot_gaussian_ellipses, project_gaussians
 
 # %% auto #0
-__all__ = ['NOTES', 'MATCH_COLOR', 'OTHER_COLOR', 'QUERY_COLOR', 'dar_noise', 'refine_with_trajectory', 'Explorer', 'notes',
-           'render_topk', 'render_gaussians', 'render_complementary', 'render_diffusion', 'figure', 'figure_png',
-           'summary', 'ExplorerWidget']
+__all__ = ['NOTES', 'MATCH_COLOR', 'OTHER_COLOR', 'QUERY_COLOR', 'refine_with_trajectory', 'Explorer', 'notes', 'render_topk',
+           'render_gaussians', 'render_complementary', 'render_diffusion', 'figure', 'figure_png', 'summary',
+           'ExplorerWidget']
 
 # %% ../nbs/12_explore.ipynb #122a8746
-def dar_noise(seed: int, k: int, n_queries: int = 1, row: int = 0) -> torch.Tensor:
-    "x_T of query `row` (1, k) when `DiffusionRefine(seed=seed)` refines `n_queries` queries at once."
-    if not 0 <= row < n_queries: raise IndexError(f'dar_noise: row {row} outside 0..{n_queries - 1}')
-    return torch.randn(n_queries, k, generator=torch.Generator().manual_seed(seed))[row:row + 1]
-
 @torch.no_grad()
-def refine_with_trajectory(model, stage, txt: torch.Tensor, img: torch.Tensor, scores: torch.Tensor,
-                           noise: torch.Tensor) -> dict:
-    """`stage` (a `DiffusionRefine`) on one query -- txt (1, D), img (G, D) L2-normalised, scores (1, G),
-    noise (1, K) -- recording x_t and x̂0 at every DDIM step. Returns candidates (K,), timesteps, x_t and
-    x0 (steps, K), before/after scores of the candidates (K,), and `fused`, the stage's output (1, G)."""
-    if scores.ndim != 2 or len(scores) != 1 or txt.shape != (1, img.shape[1]):
-        raise ValueError(f'refine_with_trajectory: one query, txt (1, D), scores (1, G); got {tuple(txt.shape)}, {tuple(scores.shape)}')
-    K = min(stage.k, scores.shape[1])
-    if noise.shape != (1, K): raise ValueError(f'refine_with_trajectory: noise must be (1, {K}), got {tuple(noise.shape)}')
-    top = scores.topk(K, dim=1).indices                                              # (1, K) the incoming top-K
+def refine_with_trajectory(stage, scores: torch.Tensor, ctx: dict, noise: torch.Tensor | None = None) -> dict:
+    """`stage.refine` (a `DiffusionRefine`) on the one query of `ctx` and `scores` (1, G), recording x_t and x̂0 at
+    every DDIM step. Returns candidates (K,), timesteps, x_t and x0 (steps, K), before/after scores of the candidates
+    (K,), and `fused`, the stage's output (1, G)."""
+    if scores.ndim != 2 or len(scores) != 1:
+        raise ValueError(f'refine_with_trajectory: one query, scores (1, G); got {tuple(scores.shape)}')
     steps, xt, x0 = [], [], []
     def record(t, x_t, x0_hat):
         steps.append(t)
         xt.append(x_t[0].clone())
         x0.append(x0_hat[0].clone())
-    final = model.diffusion.sample(conditioned_denoiser(model.denoiser, txt, img[top]), (1, K), stage.steps,
-                                   noise=noise.to(scores.device, txt.dtype), callback=record)
-    fused = fuse_topk(scores, top, final, stage.alpha)                              # scores + α softmax(x̂0) on the top-K
-    return dict(candidates=top[0].cpu(), timesteps=steps, x_t=torch.stack(xt).cpu(), x0=torch.stack(x0).cpu(),
-                before=scores[0, top[0]].cpu(), after=fused[0, top[0]].cpu(), alpha=stage.alpha, fused=fused)
+    r = stage.refine(scores, ctx, noise=noise, callback=record)
+    top = r['top'][0]
+    return dict(candidates=top.cpu(), timesteps=steps, x_t=torch.stack(xt).cpu(), x0=torch.stack(x0).cpu(),
+                before=scores[0, top].cpu(), after=r['fused'][0, top].cpu(), alpha=stage.alpha, fused=r['fused'])
 
 # %% ../nbs/12_explore.ipynb #5c5ddb83
 class Explorer:
@@ -132,11 +120,11 @@ class Explorer:
         dar = None
         if 'dar' in self.stages:
             st = self.stages['dar']
-            K = min(st.k, len(self.split.image_paths))
-            noise = dar_noise(st.seed, K) if caption_index is None else \
-                    dar_noise(st.seed, K, len(self.split.captions), caption_index)
-            e = ctx['enc']
-            dar = refine_with_trajectory(self.model, st, e.txt_global, e.img_global, scores[list(scores)[-1]], noise)
+            noise = None                                                # a free-text query: a one-query evaluation's
+            if caption_index is not None:                               # a caption: its row of the split's draw
+                K = min(st.k, len(self.split.image_paths))
+                noise = st.noise(len(self.split.captions), K)[caption_index:caption_index + 1]
+            dar = refine_with_trajectory(st, scores[list(scores)[-1]], ctx, noise)
             scores['dar'] = dar.pop('fused')
         scores = {n: s[0].float().cpu() for n, s in scores.items()}
         final = scores[list(scores)[-1]]

@@ -18,7 +18,8 @@ import torch.nn.functional as F
 import torchvision.transforms as T
 from torch.utils.data import DataLoader, Dataset
 
-from .datasets import CLIP_MEAN, CLIP_STD, TrainSample, atomic_file, mlm_mask, read_image
+from .datasets import CLIP_MEAN, CLIP_STD, TrainSample, mlm_mask, read_image
+from .files import atomic_file
 
 # %% auto #0
 __all__ = ['cache_fingerprint', 'decode_resized', 'image_cache', 'check_image_cache', 'shifted_crop', 'device_augment',

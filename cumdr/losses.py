@@ -5,6 +5,7 @@
 # %% ../nbs/04_losses.ipynb #66750bc5
 from __future__ import annotations
 
+import inspect
 from dataclasses import dataclass
 from typing import Callable
 
@@ -13,8 +14,8 @@ import torch.nn.functional as F
 from torch import nn
 
 # %% auto #0
-__all__ = ['LOSSES', 'identity_targets', 'sdm_loss', 'itc_loss', 'id_loss', 'CrossModalEncoder', 'MLMHead', 'mlm_loss',
-           'hard_negatives', 'eot_index', 'summary_token', 'itm_loss', 'LossSpec', 'itm_pairs', 'parse_loss_names']
+__all__ = ['BASE_LOSSES', 'identity_targets', 'sdm_loss', 'itc_loss', 'id_loss', 'CrossModalEncoder', 'MLMHead', 'mlm_loss',
+           'hard_negatives', 'eot_index', 'summary_token', 'itm_loss', 'LossSpec', 'no_gather', 'itm_pairs']
 
 # %% ../nbs/04_losses.ipynb #41c53193
 def identity_targets(pids_a: torch.Tensor, pids_b: torch.Tensor) -> torch.Tensor:
@@ -108,21 +109,30 @@ def itm_loss(pos_logits: torch.Tensor, neg_logits: torch.Tensor) -> torch.Tensor
 # %% ../nbs/04_losses.ipynb #fa723115
 @dataclass(frozen=True)
 class LossSpec:
-    fn: Callable            # fn(model, out, gather) -> scalar tensor
+    fn: Callable            # fn(model, out, gather, *, setting=value, ...) -> scalar tensor
     batch_level: bool       # depends on the rest of the batch (computed on the global batch under DDP)
     doc: str = ''
 
-def _no_gather(x): return x
+    @property
+    def settings(self) -> tuple[str, ...]:
+        "The keyword-only parameters of `fn`: Config fields (or schedule values such as `epoch`) passed by name."
+        params = inspect.signature(self.fn).parameters.values()
+        return tuple(p.name for p in params if p.kind is p.KEYWORD_ONLY)
+
+def no_gather(x):
+    "The gather of a single process: the local batch is the global batch."
+    return x
 
 def _on_global_features(loss):
-    "Registry entry for a batch-level loss of (text, image, pids): sees the gathered global batch."
-    return lambda model, out, gather=_no_gather: loss(gather(out['txt_global']), gather(out['img_global']),
-                                                      gather(out['pids']), tau=model.tau)
+    "Table entry for a batch-level loss of (text, image, pids): sees the gathered global batch."
+    def term(model, out, gather, *, tau):
+        return loss(gather(out['txt_global']), gather(out['img_global']), gather(out['pids']), tau=tau)
+    return term
 
-def _id(model, out, gather=_no_gather):
+def _id(model, out, gather):
     return id_loss(model.classifier, out['txt_global'], out['img_global'], out['pids'])
 
-def _mlm(model, out, gather=_no_gather):
+def _mlm(model, out, gather):
     h = model.cross(out['mlm_tokens'], out['img_tokens'], out['txt_pad'])
     sel = out['mlm_labels'] != -100  # vocabulary logits only where a token is predicted: ~15% of positions
     return mlm_loss(model.mlm_head(h[sel]), out['mlm_labels'][sel])
@@ -140,24 +150,18 @@ def itm_pairs(out: dict, tau: float, generator=None):
     vi = torch.cat([neg_img[neg_img >= 0], ar[neg_txt >= 0]])
     return (ar, ar), (ti, vi)
 
-def _itm(model, out, gather=_no_gather):
-    (tp, vp), (tn, vn) = itm_pairs(out, model.tau)
-    t, v = torch.cat([tp, tn]), torch.cat([vp, vn])
+def _itm(model, out, gather, *, tau):
+    (tp, vp), (tn, vn) = itm_pairs(out, tau)
+    t = torch.cat([tp, tn])
+    v = torch.cat([vp, vn])
     h = model.cross(out['txt_tokens'][t], out['img_tokens'][v], out['txt_pad'][t])
     logits = model.itm_head(summary_token(h, out['txt_pad'][t]))
     return itm_loss(logits[:len(tp)], logits[len(tp):])
 
-LOSSES: dict[str, LossSpec] = {
+BASE_LOSSES: dict[str, LossSpec] = {
     'sdm': LossSpec(_on_global_features(sdm_loss), True, 'similarity distribution matching (IRRA)'),
     'itc': LossSpec(_on_global_features(itc_loss), True, 'InfoNCE with identity-aware soft targets'),
     'id': LossSpec(_id, False, 'identity classification, shared classifier'),
     'mlm': LossSpec(_mlm, False, 'masked language modelling through the cross-modal encoder'),
     'itm': LossSpec(_itm, False, 'image-text matching with in-batch hard negatives'),
 }
-
-def parse_loss_names(loss_names: str) -> list[str]:
-    "'sdm+mlm+id' -> ['sdm', 'mlm', 'id'], with a clear error for unknown names."
-    names = [n.strip() for n in loss_names.split('+') if n.strip()]
-    bad = [n for n in names if n not in LOSSES]
-    if bad or not names: raise ValueError(f'unknown loss name(s) {bad} in {loss_names!r}; known: {list(LOSSES)}')
-    return names

@@ -5,22 +5,19 @@
 # %% ../nbs/06_matching.ipynb #a9d587f8
 from __future__ import annotations
 
-import json
 import math
-from pathlib import Path
 
 import torch
 import torch.nn.functional as F
 
-from .datasets import get_tokenizer
-from .losses import LOSSES, LossSpec, identity_targets, itc_loss
+from .datasets import annotation_texts, get_tokenizer
+from .losses import LossSpec, identity_targets, itc_loss
 from .metrics import retrieval_metrics
 from .uncertainty import pairwise_sq_dists
 
 # %% auto #0
-__all__ = ['DEFAULT_BETAS', 'dirichlet_kl_uniform', 'edl_loss', 'evidential_uncertainty', 'ucm_per_sample', 'curriculum_curve',
-           'curriculum_weights', 'plot_curriculum', 'ucm_loss', 'AnnotationError', 'default_annotation_path',
-           'read_annotations', 'annotation_texts', 'load_annotations', 'encode_annotations',
+__all__ = ['RUCM_LOSSES', 'DEFAULT_BETAS', 'dirichlet_kl_uniform', 'edl_loss', 'evidential_uncertainty', 'ucm_per_sample',
+           'curriculum_curve', 'curriculum_weights', 'plot_curriculum', 'ucm_loss', 'encode_annotations',
            'annotation_alignment_loss', 'complementary_scores', 'pair_uncertainty', 'softmax_uncertainty',
            'fusion_weight', 'annotation_features', 'fusion_uncertainty', 'ComplementaryFusion', 'plot_uncertainty_hist',
            'plot_fusion_example']
@@ -103,51 +100,13 @@ def ucm_loss(t: torch.Tensor, v: torch.Tensor, pids_t: torch.Tensor, pids_v: tor
     loss, u = ucm_per_sample(t, v, pids_t, pids_v, lam)
     return (curriculum_weights(u, epoch, epochs, A) * loss).mean()
 
-def _no_gather(x): return x
-
-def _ucm(model, out, gather=_no_gather):
+def _ucm(model, out, gather, *, epoch, epochs, rucm_A):
     return ucm_loss(gather(out['txt_global']), gather(out['img_global']), gather(out['pids']), None,
-                    epoch=model.epoch, epochs=model.cfg.epochs, A=model.cfg.rucm_A)
+                    epoch=epoch, epochs=epochs, A=rucm_A)
 
-LOSSES['ucm'] = LossSpec(_ucm, True, 'evidential (subjective-logic) matching with an uncertainty curriculum (AUL / RUCM)')
-
-# %% ../nbs/06_matching.ipynb #d97ffc28
-class AnnotationError(ValueError):
-    "An external annotation file that does not match the expected format."
-
-def default_annotation_path(annotation_file: str | Path) -> Path:
-    "Where the external annotations of a dataset live by default: next to its annotation file."
-    return Path(annotation_file).parent / 'external_annotations.json'
-
-def read_annotations(path: str | Path) -> dict[str, str]:
-    "Every external annotation of a JSON file {image path: text}, validated."
-    path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f'external annotation file {path} not found; expected a JSON object '
-                                '{image path: text} (cumdr.synthetic.generate writes <root>/<dataset>/external_annotations.json)')
-    try: d = json.loads(path.read_text(encoding='utf-8'))
-    except json.JSONDecodeError as e:
-        raise AnnotationError(f'{path}: malformed JSON at line {e.lineno}, column {e.colno}: {e.msg}') from None
-    except UnicodeDecodeError as e: raise AnnotationError(f'{path}: not UTF-8 text ({e})') from None
-    if not isinstance(d, dict):
-        raise AnnotationError(f'{path}: expected a JSON object mapping image path -> annotation text, got a {type(d).__name__}')
-    bad = [k for k, v in d.items() if not isinstance(v, str) or not v.strip()]
-    if bad:
-        raise AnnotationError(f'{path}: {len(bad)} annotation(s) are not non-empty strings, e.g. '
-                              + ', '.join(f'{k!r}: {d[k]!r:.40}' for k in bad[:3]))
-    return d
-
-def annotation_texts(annotations: dict, image_keys: list[str], source: str = 'annotations') -> list[str]:
-    "The annotation of each image key, in order; reads each key exactly once, and nothing else."
-    missing = [k for k in image_keys if k not in annotations]
-    if missing:
-        raise AnnotationError(f'{source}: {len(missing)} of {len(image_keys)} images have no external annotation, '
-                              f'e.g. {missing[:5]}')
-    return [annotations[k] for k in image_keys]
-
-def load_annotations(path: str | Path, image_keys: list[str]) -> list[str]:
-    "The external annotation of each image in `image_keys` (paths as in the dataset's annotation file)."
-    return annotation_texts(read_annotations(path), image_keys, str(path))
+RUCM_LOSSES: dict[str, LossSpec] = {   # RUCM's loss table; `ann` joins it below, 08_model joins it to the registry
+    'ucm': LossSpec(_ucm, True, 'evidential (subjective-logic) matching with an uncertainty curriculum (AUL / RUCM)'),
+}
 
 # %% ../nbs/06_matching.ipynb #57abdbf6
 @torch.no_grad()
@@ -173,10 +132,10 @@ def annotation_alignment_loss(ann: torch.Tensor, v: torch.Tensor, pids: torch.Te
     "Pid-aware contrastive loss between annotation text features `ann` and image features `v` (B, D)."
     return itc_loss(ann, v, pids, tau=tau)
 
-def _ann(model, out, gather=_no_gather):
-    return annotation_alignment_loss(gather(out['ann_global']), gather(out['img_global']), gather(out['pids']), tau=model.tau)
+def _ann(model, out, gather, *, tau):
+    return annotation_alignment_loss(gather(out['ann_global']), gather(out['img_global']), gather(out['pids']), tau=tau)
 
-LOSSES['ann'] = LossSpec(_ann, True, 'contrastive alignment of external annotations with their images (RUCM)')
+RUCM_LOSSES['ann'] = LossSpec(_ann, True, 'contrastive alignment of external annotations with their images (RUCM)')
 
 # %% ../nbs/06_matching.ipynb #cee28946
 def complementary_scores(txt: torch.Tensor, ann_feats: torch.Tensor) -> torch.Tensor:
@@ -237,7 +196,6 @@ class ComplementaryFusion:
         self.protocol, self.weighting, self.beta, self.betas, self.chunk = protocol, weighting, beta, tuple(betas), chunk
         self.fit_results = None
 
-    def _tau(self, ctx): return getattr(ctx.get('model'), 'tau', None) or ctx['cfg'].tau
 
     def parts(self, ctx, rows: slice):
         "C (q, G) and the weight factor u/(1+u) (q, G or 1) -- or 1 for fixed weighting -- of the queries `rows`."
@@ -245,7 +203,7 @@ class ComplementaryFusion:
         feats = annotation_features(ctx)
         c = complementary_scores(enc.txt_global[rows], feats)
         if self.weighting == 'fixed': return c, 1.
-        u = fusion_uncertainty(enc, rows, self._tau(ctx))
+        u = fusion_uncertainty(enc, rows, ctx['cfg'].tau)
         return c, fusion_weight(u, 1., 'uncertainty')
 
     def _chunks(self, n): return [slice(s, s + self.chunk) for s in range(0, n, self.chunk)]

@@ -6,8 +6,9 @@
 from __future__ import annotations
 
 import dataclasses
+import inspect
 import math
-import os
+import re
 import types
 import typing
 from dataclasses import dataclass, field
@@ -18,89 +19,121 @@ import yaml
 from torch import nn
 
 from .backbone import TINY_CONFIGS, backbone_patch_size, build_backbone, is_known_backbone
-from .datasets import DATASETS, PAD_TOKEN
-from .losses import LOSSES, CrossModalEncoder, MLMHead, parse_loss_names, summary_token
-from .uncertainty import CUM_EXTRA_LOSSES, CUM_LOSS_SWAP, CUMHeads, eot_index, gaussian_features  # registers CUM's losses
 from .cmlfa import LatentFeatureAlignment, shared_feature_fusion
-from .sen import TextGuidedDecoder                                                            # registers 'mae', 'tri'
-from .diffusion import CandidateDenoiser, GaussianDiffusion                                        # registers 'dar'
-import cumdr.matching                                                                                   # registers 'ucm', 'ann'
+from .datasets import DATASETS
+from .diffusion import DAR_LOSSES, CandidateDenoiser, GaussianDiffusion
+from .files import atomic_file
+from .losses import BASE_LOSSES, CrossModalEncoder, LossSpec, MLMHead, no_gather, summary_token
+from .matching import RUCM_LOSSES
+from .sen import SEN_LOSSES, TextGuidedDecoder
+from .uncertainty import CUM_EXTRA_LOSSES, CUM_LOSS_SWAP, CUM_LOSSES, CUMHeads, eot_index, gaussian_features
 
 # %% auto #0
-__all__ = ['RESULT_NEUTRAL_FIELDS', 'Config', 'config_differences', 'component_losses', 'text_padding', 'CUMDR']
+__all__ = ['LOSS_TABLES', 'LOSSES', 'SCHEDULE_SETTINGS', 'RETIRED_FIELDS', 'COMPONENTS', 'RESULT_NEUTRAL_FIELDS', 'CONFIG_GROUPS',
+           'parse_loss_names', 'loss_arguments', 'parse_components', 'Config', 'config_differences', 'field_comments',
+           'config_yaml', 'flat_config_fields', 'component_losses', 'text_padding', 'CUMDR']
+
+# %% ../nbs/08_model.ipynb #b57e31a7
+LOSS_TABLES = dict(irra=BASE_LOSSES, cum=CUM_LOSSES, rucm=RUCM_LOSSES, dar=DAR_LOSSES, sen=SEN_LOSSES)
+LOSSES: dict[str, LossSpec] = {name: spec for table in LOSS_TABLES.values() for name, spec in table.items()}
+SCHEDULE_SETTINGS = ('epoch',)   # passed by the training loop on each step; every other setting is a Config field
+
+def parse_loss_names(loss_names: str) -> list[str]:
+    "'sdm+mlm+id' -> ['sdm', 'mlm', 'id'], with a clear error for unknown names."
+    names = [n.strip() for n in loss_names.split('+') if n.strip()]
+    bad = [n for n in names if n not in LOSSES]
+    if bad or not names:
+        raise ValueError(f'unknown loss name(s) {bad} in {loss_names!r}; known: {list(LOSSES)}')
+    return names
+
+def loss_arguments(spec: LossSpec, cfg: Config, **schedule) -> dict:
+    "The keyword arguments of one loss: each setting it names, from `schedule` (e.g. epoch=1.5) or else the config."
+    return {name: schedule[name] if name in schedule else getattr(cfg, name) for name in spec.settings}
 
 # %% ../nbs/08_model.ipynb #4bc0e25a
+RETIRED_FIELDS = {'tau_start': None, 'tau_epochs': None}   # field -> the value it held in every run (it did nothing)
+COMPONENTS = ('cum', 'rucm', 'dar')   # CUMDR's three components: Config switches, and the rows of the ablation table
+
+def parse_components(components: str | None) -> dict[str, bool]:
+    "'cum+dar' (any order or case) -> {'cum': True, 'rucm': False, 'dar': True}; 'none', '' or None -> all off."
+    names = [c.strip().lower() for c in (components or '').split('+') if c.strip()]
+    bad = [c for c in names if c not in (*COMPONENTS, 'none')]
+    if bad:
+        raise ValueError(f'unknown component(s) {bad} in {components!r}; expected none or any of {COMPONENTS} joined by +')
+    if 'none' in names and len(names) > 1:
+        raise ValueError(f"{components!r} mixes 'none' with components")
+    return {c: c in names for c in COMPONENTS}
+
 @dataclass
 class Config:
-    # data
+    # data: which benchmark, where it lives, how it is read
     dataset: str = 'CUHK-PEDES'            # CUHK-PEDES | ICFG-PEDES | RSTPReid
-    root_dir: str | None = None            # None: generate a synthetic dataset under output_dir/data
-    synthetic_ids: int = 300
-    synthetic_seed: int = 0
-    num_workers: int = 0
+    root_dir: str | None = None            # the benchmark's folder; None: generate a synthetic one under output_dir/data
+    synthetic_ids: int = 300               # people in the synthetic dataset (train, val and test together)
+    synthetic_seed: int = 0                # seed of the synthetic dataset
+    annotations: str | None = None         # RUCM's JSON image path -> text; None: external_annotations.json beside the data
+    num_workers: int = 0                   # data-loader processes (0: load in the training process)
     check_images: bool = True              # decode every image of every split before the first step (cumdr.train)
-    # model
-    backbone: str = 'ViT-B-16'
-    pretrained: str | None = None          # open_clip tag ('openai') or weights file
+    # model: the dual encoder and the heads the losses train
+    backbone: str = 'ViT-B-16'             # open_clip model name, or a tiny CPU one (cumdr-tiny)
+    pretrained: str | None = None          # open_clip tag ('openai'), a weights file, 'synthetic' (shipped); None: scratch
     quick_gelu: bool | None = None         # QuickGELU (OpenAI's CLIPs) or GELU; None: what `pretrained` was trained with
-    image_size: tuple = (384, 128)
-    cross_heads: int = 8
-    cross_layers: int = 4
-    tau: float = .02
-    tau_start: float | None = None         # anneal tau from this value (from-scratch models); None = fixed tau
-    tau_epochs: int | None = None          # epochs over which tau is annealed (None = the whole run)
-    # losses
-    loss_names: str = 'sdm+mlm+id+itm'
+    image_size: tuple = (384, 128)         # [height, width], multiples of the backbone's patch size
+    cross_heads: int = 8                   # heads of the cross-modal encoder (MLM, ITM) and of CUM's Gaussian heads
+    cross_layers: int = 4                  # layers of the cross-modal encoder
+    # losses: what is trained
+    loss_names: str = 'sdm+mlm+id+itm'     # the base losses joined by + (the components add their own)
     loss_weights: dict = field(default_factory=dict)  # name -> weight (default 1)
-    # optimisation (IRRA)
-    epochs: int = 60
-    batch_size: int = 64
-    lr: float = 1e-5
+    tau: float = .02                       # temperature of every contrastive term (SDM, ITC, annotation alignment)
+    # optimisation: IRRA's recipe
+    epochs: int = 60                       # 0 evaluates the initial weights (zero-shot)
+    batch_size: int = 64                   # per process
+    lr: float = 1e-5                       # learning rate of the pretrained towers
     lr_factor: float = 5.                  # new modules learn lr * lr_factor
-    weight_decay: float = 4e-5
-    warmup_epochs: int = 5
-    warmup_factor: float = .1
+    weight_decay: float = 4e-5             # AdamW's, not on biases and norms
+    warmup_epochs: int = 5                 # linear warmup, then cosine to zero
+    warmup_factor: float = .1              # the warmup starts at lr * warmup_factor
     bf16: bool = True                      # autocast on CUDA
-    # evaluation
+    # evaluation: the stages after the global similarity
     rerank_k: int = 0                      # top-k re-scored by the ITM head (128 CUHK/ICFG, 64 RSTPReid; 0 = off)
-    rerank_weight: float = 1.
-    eval_batch_size: int = 256
-    # components: the three switches of the ablation table (SPEC §6)
-    cum: bool = False                      # CUM: Gaussian embeddings, L_cdm + L_fdm + L_d (05_uncertainty)
+    rerank_weight: float = 1.              # weight of the global score beside the ITM log-odds
+    eval_batch_size: int = 256             # images or captions encoded at once
+    # cum: Gaussian embeddings (05_uncertainty)
+    cum: bool = False                      # CUM: Gaussian embeddings, L_cdm + L_fdm + L_d
     cum_samples: int = 5                   # K_s samples (+ the mean) for D-ITM / D-MLM
     cum_tau: float | None = None           # temperature of the -W2²/tau contrast (None: 2·tau, the SDM logit scale)
     cum_sigma_weight: float = 1.           # weight of L_cdm's sigma part, sigma measured in units of its initial value
     cum_sigma0: float = 1.                 # L_d's floor on a Gaussian's geometric-mean sigma / the initial sigma
     cum_variant: str = 'faithful'          # 'faithful' | 'pcme' (adds the PCME match-probability loss)
-    rucm: bool = False                     # RUCM: evidential curriculum + external annotations (06_matching)
+    # rucm: evidential matching and external annotations (06_matching)
+    rucm: bool = False                     # RUCM: evidential curriculum + annotation alignment + complementary fusion
     rucm_A: float = .7                     # curriculum amplitude
-    annotations: str | None = None         # JSON image path -> text; None: external_annotations.json beside the data
     rucm_protocol: str = 'gallery'         # 'gallery' (leak-free) | 'oracle' (the reference's leaky protocol)
     rucm_weighting: str = 'uncertainty'    # 'uncertainty' | 'fixed' (the fusion-weight ablation)
-    dar: bool = False                      # DAR: diffusion refinement of the top candidates (07_diffusion)
+    # dar: diffusion refinement of the top candidates (07_diffusion)
+    dar: bool = False                      # DAR: denoise the match distribution over the top-k
     dar_k: int = 15                        # candidates (15 CUHK, 31 ICFG/RSTPReid)
     dar_steps: int = 50                    # DDIM steps at inference
     dar_alpha: float = 1.                  # fusion weight of softmax(x0_hat)
     dar_temp: float = 10.                  # logit scale of the denoiser's CE
     dar_T: int = 1000                      # diffusion steps in training
-    # peers
-    lfa: bool = False                      # CMLFA: latent feature alignment + shared feature fusion (14_cmlfa)
+    # peers: the modules of CMLFA (14_cmlfa) and SEN (15_sen)
+    lfa: bool = False                      # CMLFA: latent feature alignment + shared feature fusion
     lfa_prototypes: int = 9                # learnable prototypes
     lfa_layers: int = 6                    # layers of the transformer the two modalities share
-    mae_mask_ratio: float = .7             # SEN: share of each grey image's patches hidden from the encoder (15_sen)
+    mae_mask_ratio: float = .7             # SEN: share of each grey image's patches hidden from the encoder
     mae_layers: int = 2                    # SEN: transformer layers of the text-guided restoration decoder
     tri_margin: float = .05                # SEN: margin of the hardest-negative triplet, in cosine distance
-    # run
-    device: str = 'cuda'
-    seed: int = 0
+    # run: where and how it runs (speed switches keep the numerics: 09_train tests each against the plain path)
+    device: str = 'cuda'                   # a torch device: cpu, cuda, cuda:1
+    seed: int = 0                          # every random draw of the run follows from it
     deterministic: bool = False            # deterministic kernels: bit-exact reruns and resumes (slower on GPU)
-    # speed switches: the same numerics, faster kernels (09_train tests each against the plain path)
     compile: str | None = None             # torch.compile backend for the model's forward ('inductor'); None: eager
     fused_adamw: bool | None = None        # AdamW's fused kernel (one launch for all parameters); None: on CUDA only
     image_cache: str | None = None         # folder of a pre-decoded uint8 image cache, augmented on the device (16_image_cache)
-    output_dir: str = 'runs/default'
-    log_every: int = 20
-    resume: bool = True
+    output_dir: str = 'runs/default'       # the run directory
+    log_every: int = 20                    # steps between log records
+    resume: bool = True                    # continue the run in output_dir if it has one
     num_classes: int | None = None         # filled in from the data
 
     def __post_init__(self):
@@ -173,16 +206,16 @@ class Config:
     @property
     def components(self) -> str:
         "The ablation row, e.g. 'cum+dar' ('none' for the baseline)."
-        return '+'.join(c for c in ('cum', 'rucm', 'dar') if getattr(self, c)) or 'none'
+        return '+'.join(c for c in COMPONENTS if getattr(self, c)) or 'none'
+
+    def to_yaml(self) -> str:
+        "The config as YAML: one section per group of fields (`config_groups`), each field with its comment."
+        return config_yaml(self)
 
     def save(self, path):
-        "Write the config as YAML, atomically (a temporary file of this process, then a rename)."
-        d = dataclasses.asdict(self)
-        d['image_size'] = list(self.image_size)
-        path = Path(path)
-        tmp = path.with_name(f'{path.name}.tmp.{os.getpid()}')
-        tmp.write_text(yaml.safe_dump(d, sort_keys=False))
-        os.replace(tmp, path)
+        "Write the config as YAML, atomically (a reader never sees half a file)."
+        with atomic_file(path) as tmp:
+            tmp.write_text(self.to_yaml())
 
     @classmethod
     def load(cls, path) -> 'Config':
@@ -190,19 +223,32 @@ class Config:
             d = yaml.safe_load(Path(path).read_text()) or {}
         except yaml.YAMLError as e:
             raise ValueError(f'{path}: not valid YAML ({e})') from None
-        if not isinstance(d, dict): raise ValueError(f'{path}: expected a YAML mapping of Config fields, got a {type(d).__name__}')
+        if not isinstance(d, dict):
+            raise ValueError(f'{path}: expected a YAML mapping of Config fields, got a {type(d).__name__}')
+        return cls.from_dict(d, str(path))
+
+    @classmethod
+    def from_dict(cls, d: dict, source: str = 'config') -> 'Config':
+        "A Config from saved fields, grouped in sections or flat; a retired field is dropped when it holds the value it always held."
+        d = flat_config_fields(d, source)
+        changed = {k: v for k, v in d.items() if k in RETIRED_FIELDS and v != RETIRED_FIELDS[k]}
+        if changed:
+            raise ValueError(f'{source}: {changed}: this version has no such fields (tau is fixed; the annealing they set '
+                             'is gone): delete them to load the file, and check that the run is the one you mean')
+        d = {k: v for k, v in d.items() if k not in RETIRED_FIELDS}
         unknown = set(d) - {f.name for f in dataclasses.fields(cls)}
-        if unknown: raise ValueError(f'{path}: unknown config keys {sorted(unknown)}')
+        if unknown:
+            raise ValueError(f'{source}: unknown config keys {sorted(unknown)}')
         try:
             return cls(**d)
         except ValueError as e:
-            raise ValueError(f'{path}: {e}') from None
+            raise ValueError(f'{source}: {e}') from None
 
 # %% ../nbs/08_model.ipynb #b5f35257
 _FIELD_TYPES = typing.get_type_hints(Config)
 _RANGES = {  # field: (lowest, highest or None), both allowed
     'synthetic_ids': (1, None), 'num_workers': (0, None), 'cross_heads': (1, None), 'cross_layers': (0, None),
-    'tau_epochs': (1, None), 'epochs': (0, None), 'batch_size': (1, None), 'lr': (0, None), 'lr_factor': (0, None),
+    'epochs': (0, None), 'batch_size': (1, None), 'lr': (0, None), 'lr_factor': (0, None),
     'weight_decay': (0, None), 'warmup_epochs': (0, None), 'warmup_factor': (0, 1), 'rerank_k': (0, None),
     'eval_batch_size': (1, None), 'cum_samples': (1, None), 'rucm_A': (0, 1), 'dar_k': (1, None), 'dar_steps': (1, None),
     'dar_alpha': (0, None), 'dar_T': (1, None), 'log_every': (1, None), 'num_classes': (1, None),
@@ -211,7 +257,7 @@ _RANGES = {  # field: (lowest, highest or None), both allowed
 }
 _RANGE_NOTES = {'epochs': ' (0 evaluates the initial weights without training: zero-shot)',
                 'rucm_A': ' (the curriculum weights 1 +- A must stay non-negative)'}
-_POSITIVE = ('tau', 'tau_start', 'cum_tau', 'cum_sigma0', 'dar_temp')  # temperatures and scales: above 0
+_POSITIVE = ('tau', 'cum_tau', 'cum_sigma0', 'dar_temp')  # temperatures and scales: above 0
 
 def _accepts(hint, kind) -> bool:
     "Whether the annotation `hint` (e.g. `float | None`) includes `kind`."
@@ -272,6 +318,64 @@ def config_differences(recorded: Config | dict, requested: Config | dict) -> dic
     return {name: (old.get(name), new.get(name)) for name in dict.fromkeys([*old, *new])
             if name not in RESULT_NEUTRAL_FIELDS and old.get(name) != new.get(name)}
 
+# %% ../nbs/08_model.ipynb #2fa6ba4b
+CONFIG_GROUPS: dict[str, tuple[str, ...]] = {   # the sections of a config file, in the order of Config's fields
+    'data': ('dataset', 'root_dir', 'synthetic_ids', 'synthetic_seed', 'annotations', 'num_workers', 'check_images'),
+    'model': ('backbone', 'pretrained', 'quick_gelu', 'image_size', 'cross_heads', 'cross_layers'),
+    'losses': ('loss_names', 'loss_weights', 'tau'),
+    'optimisation': ('epochs', 'batch_size', 'lr', 'lr_factor', 'weight_decay', 'warmup_epochs', 'warmup_factor', 'bf16'),
+    'evaluation': ('rerank_k', 'rerank_weight', 'eval_batch_size'),
+    'cum': ('cum', 'cum_samples', 'cum_tau', 'cum_sigma_weight', 'cum_sigma0', 'cum_variant'),
+    'rucm': ('rucm', 'rucm_A', 'rucm_protocol', 'rucm_weighting'),
+    'dar': ('dar', 'dar_k', 'dar_steps', 'dar_alpha', 'dar_temp', 'dar_T'),
+    'peers': ('lfa', 'lfa_prototypes', 'lfa_layers', 'mae_mask_ratio', 'mae_layers', 'tri_margin'),
+    'run': ('device', 'seed', 'deterministic', 'compile', 'fused_adamw', 'image_cache', 'output_dir', 'log_every',
+            'resume', 'num_classes'),
+}
+_SECTION_OF = {name: group for group, names in CONFIG_GROUPS.items() for name in names}
+
+def field_comments() -> dict[str, str]:
+    "{field: its comment in the source of `Config`}; {} where the source cannot be read."
+    try:
+        import cumdr.model   # the exported module's source (a class defined in a notebook has none to read)
+        source = inspect.getsource(cumdr.model.Config)
+    except (OSError, TypeError, ImportError):
+        return {}
+    found = (re.match(r'    (\w+): [^#]*#\s*(.*)$', line) for line in source.splitlines())
+    return {m.group(1): m.group(2) for m in found if m}
+
+def _yaml_value(value) -> str:
+    "One value as inline YAML: 'CUHK-PEDES', 'null', '[96, 32]', '{mlm: 0.5}'."
+    return yaml.safe_dump(value, default_flow_style=True, width=10_000).strip().removesuffix('...').strip()
+
+def config_yaml(cfg: Config) -> str:
+    "Every field of `cfg` in its section of `CONFIG_GROUPS`, each with its comment."
+    values = {**dataclasses.asdict(cfg), 'image_size': list(cfg.image_size)}
+    notes = field_comments()
+    lines = ['# a cumdr configuration (cumdr.model.Config): train it with cumdr-train FILE [field=value ...]']
+    for group, names in CONFIG_GROUPS.items():
+        lines.append(f'{group}:')
+        for name in names:
+            text = f'  {name}: {_yaml_value(values[name])}'
+            lines.append(f'{text:<38} # {notes[name]}' if name in notes else text)
+    return '\n'.join(lines) + '\n'
+
+def flat_config_fields(saved: dict, source: str = 'config') -> dict:
+    "The fields of a saved config: from its sections, or as they are when it is flat (as earlier versions wrote it)."
+    if not any(k in CONFIG_GROUPS and isinstance(v, dict) for k, v in saved.items()):
+        return dict(saved)
+    flat = {}
+    for group, fields in saved.items():
+        if group not in CONFIG_GROUPS or not isinstance(fields, dict | None):
+            raise ValueError(f'{source}: {group!r} is not a section of a config file; expected the sections '
+                             f'{list(CONFIG_GROUPS)}, each a mapping of fields')
+        for name, value in (fields or {}).items():
+            home = _SECTION_OF.get(name)
+            if home is not None and home != group:
+                raise ValueError(f'{source}: {name!r} is in section {group!r}; it belongs in {home!r}')
+            flat[name] = value
+    return flat
+
 # %% ../nbs/08_model.ipynb #8d6f14ee
 def component_losses(cfg: Config) -> list[str]:
     "The losses a config trains: `loss_names`, with CUM's distributional ITM/MLM swapped in and each component's terms added."
@@ -290,7 +394,8 @@ class CUMDR(nn.Module):
     "CLIP backbone + the heads the configured losses need; `forward` returns the shared feature dict."
     def __init__(self, cfg: Config, num_classes: int):
         super().__init__()
-        self.cfg, self.loss_names, self.tau, self.epoch = cfg, component_losses(cfg), cfg.tau, 0.
+        self.cfg = cfg
+        self.loss_names = component_losses(cfg)
         self.backbone = build_backbone(cfg.backbone, cfg.pretrained, cfg.image_size, quick_gelu=cfg.quick_gelu)
         d = self.backbone.embed_dim
         if 'id' in self.loss_names:
@@ -353,9 +458,10 @@ class CUMDR(nn.Module):
         rows, eot = torch.arange(len(ids), device=ids.device), eot_index(pad)
         return mu[rows, eot], mu, log_sigma[rows, eot]
 
-    def losses(self, out: dict, gather=lambda x: x) -> dict[str, torch.Tensor]:
-        "Each configured loss by name (unweighted)."
-        return {n: LOSSES[n].fn(self, out, gather) for n in self.loss_names}
+    def losses(self, out: dict, gather=no_gather, epoch: float = 0.) -> dict[str, torch.Tensor]:
+        "Each configured loss by name (unweighted); `epoch` is the training position (fractional, from 0)."
+        return {n: LOSSES[n].fn(self, out, gather, **loss_arguments(LOSSES[n], self.cfg, epoch=epoch))
+                for n in self.loss_names}
 
     def itm_logit(self, txt_tokens, txt_pad, img_tokens) -> torch.Tensor:
         "Log-odds that each (text, image) pair matches, from the ITM head."

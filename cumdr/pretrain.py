@@ -8,17 +8,15 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
-import os
 import shlex
 import sys
 import time
 from pathlib import Path
 
-import numpy as np
-import torch
 
 from .backbone import read_checkpoint, sha256_of
 from .datasets import DATASETS, PedesData, TrainSample, load_pedes
+from .files import atomic_file
 from .synthetic import ATTRIBUTE_NAMES, generate, load_meta
 from .train import make_config, train
 
@@ -75,12 +73,6 @@ def zero_shot_curve(run_dir: str | Path) -> list[dict]:
     return [dict(epoch=r['epoch'], step=steps.get(r['epoch']), **{k: r['val']['global'][k] for k in metrics})
             for r in records if r['kind'] == 'epoch']
 
-def _write_atomic(path: Path, write) -> None:
-    "`write(tmp)` then rename over `path`: a reader never sees half a file."
-    tmp = path.with_name(f'{path.name}.{os.getpid()}.tmp')
-    write(tmp)
-    os.replace(tmp, path)
-
 def export_weights(checkpoint: str | Path, out: str | Path, **manifest) -> dict:
     "The CLIP towers of a training checkpoint as fp16 safetensors at `out`, with `<out>.json` (sha256, `manifest`)."
     from safetensors.torch import save_file
@@ -93,9 +85,11 @@ def export_weights(checkpoint: str | Path, out: str | Path, **manifest) -> dict:
     clip = {k.removeprefix(prefix): v.half().contiguous() for k, v in state['model'].items() if k.startswith(prefix)}
     if not clip:
         raise ValueError(f'{checkpoint}: no {prefix}* weights: not a cumdr training checkpoint')
-    _write_atomic(out, lambda tmp: save_file(clip, str(tmp)))
+    with atomic_file(out) as tmp:
+        save_file(clip, str(tmp))
     info = dict(manifest, file=out.name, bytes=out.stat().st_size, sha256=sha256_of(out), dtype='float16')
-    _write_atomic(out.with_suffix('.json'), lambda tmp: tmp.write_text(json.dumps(info, indent=1) + '\n'))
+    with atomic_file(out.with_suffix('.json')) as tmp:
+        tmp.write_text(json.dumps(info, indent=1) + '\n')
     return info
 
 # %% ../nbs/13_pretrain.ipynb #42faa328

@@ -5,16 +5,15 @@
 # %% ../nbs/15_sen.ipynb #48f4eb1c
 from __future__ import annotations
 
-import math
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
 # %% auto #0
-__all__ = ['CLIP_MEAN', 'CLIP_STD', 'LUMA', 'to_grey', 'patchify', 'unpatchify', 'random_patch_mask', 'sincos_positions',
-           'TextGuidedDecoder', 'masked_patch_mse', 'hardest_negative_triplet', 'restore', 'restoration_images',
-           'plot_restoration']
+__all__ = ['CLIP_MEAN', 'CLIP_STD', 'LUMA', 'SEN_LOSSES', 'to_grey', 'patchify', 'unpatchify', 'random_patch_mask',
+           'sincos_positions', 'TextGuidedDecoder', 'masked_patch_mse', 'hardest_negative_triplet', 'restore',
+           'restoration_images', 'plot_restoration']
 
 # %% ../nbs/15_sen.ipynb #2c4ef17c
 CLIP_MEAN = (0.48145466, 0.4578275, 0.40821073)
@@ -115,7 +114,7 @@ def hardest_negative_triplet(txt: torch.Tensor, img: torch.Tensor, pids: torch.T
     return (t2v[has_t].mean() + v2t[has_v].mean()) / 2
 
 # %% ../nbs/15_sen.ipynb #0e5debb3
-from .losses import LOSSES, LossSpec, _no_gather
+from .losses import LossSpec
 
 def restore(encode_image, decoder: TextGuidedDecoder, images: torch.Tensor, text: torch.Tensor | None,
             text_pad: torch.Tensor | None, ratio: float, generator: torch.Generator | None = None):
@@ -126,18 +125,20 @@ def restore(encode_image, decoder: TextGuidedDecoder, images: torch.Tensor, text
     visible = encode_image(to_grey(images), keep=keep)[1][:, 1:]                   # the CLS token left out
     return decoder(visible, keep, text, text_pad), masked
 
-def _mae(model, out, gather=_no_gather):
+def _mae(model, out, gather, *, mae_mask_ratio):
     images = out['images']
     pred, masked = restore(model.backbone.encode_image, model.mae_decoder, images, out['txt_tokens'], out['txt_pad'],
-                           model.cfg.mae_mask_ratio)
+                           mae_mask_ratio)
     return masked_patch_mse(pred, patchify(images, model.mae_decoder.patch), masked)  # against the colour image
 
-def _tri(model, out, gather=_no_gather):
+def _tri(model, out, gather, *, tri_margin):
     return hardest_negative_triplet(gather(out['txt_global']), gather(out['img_global']), gather(out['pids']),
-                                    model.cfg.tri_margin)
+                                    tri_margin)
 
-LOSSES['mae'] = LossSpec(_mae, False, 'SEN: grey, masked image restored in colour from the caption (text-guided MAE)')
-LOSSES['tri'] = LossSpec(_tri, True, 'SEN: triplet on the hardest other-identity image and caption, cosine distance')
+SEN_LOSSES: dict[str, LossSpec] = {   # SEN's loss table (08_model joins it to the registry)
+    'mae': LossSpec(_mae, False, 'SEN: grey, masked image restored in colour from the caption (text-guided MAE)'),
+    'tri': LossSpec(_tri, True, 'SEN: triplet on the hardest other-identity image and caption, cosine distance'),
+}
 
 
 # %% ../nbs/15_sen.ipynb #2250da71

@@ -15,6 +15,8 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageDraw
 
+from .files import atomic_file
+
 # %% auto #0
 __all__ = ['COLOURS', 'HAIR_COLOURS', 'CONFUSABLE', 'ATTRIBUTES', 'ATTRIBUTE_NAMES', 'VIEWS', 'OCCLUDERS', 'IMAGE_SIZE', 'GROUPS',
            'FORMATS', 'sample_identity', 'visible_attributes', 'render_person', 'write_caption', 'describe', 'generate',
@@ -487,9 +489,11 @@ def _render_job(job) -> None:
     img = render_person(attrs, look, view, np.random.default_rng(seed), occlusion)
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_name(out.stem + '.tmp' + out.suffix)  # no half-written image survives an interruption
-    img.save(tmp, quality=92) if out.suffix == '.jpg' else img.save(tmp, compress_level=1)  # noise barely compresses
-    os.replace(tmp, out)
+    with atomic_file(out) as tmp:   # no half-written image survives an interruption
+        if out.suffix == '.jpg':
+            img.save(tmp, quality=92)
+        else:
+            img.save(tmp, compress_level=1)   # noise barely compresses
 
 def _occluder(rng: np.random.Generator) -> str | None:
     "What stands in front of the person in one image: an `OCCLUDERS` key with its probability, or None."
@@ -501,9 +505,8 @@ def _occluder(rng: np.random.Generator) -> str | None:
     return None
 
 def _write_json(path: Path, obj) -> None:
-    tmp = path.with_name(path.name + '.tmp')
-    tmp.write_text(json.dumps(obj, ensure_ascii=False, indent=None))
-    os.replace(tmp, path)
+    with atomic_file(path) as tmp:
+        tmp.write_text(json.dumps(obj, ensure_ascii=False, indent=None))
 
 def generate(out: str | Path, fmt: str = 'CUHK-PEDES', ids: int = 300, seed: int = 0, workers: int | None = None,
              images_per_id: tuple[int, int] | None = None, captions_per_image: int | None = None,

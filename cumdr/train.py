@@ -10,7 +10,6 @@ import dataclasses
 import json
 import math
 import os
-import re
 import socket
 import sys
 import time
@@ -22,37 +21,20 @@ import yaml
 from tqdm import tqdm
 
 from .backbone import CheckpointError, pretrained_quick_gelu, read_checkpoint
-from .datasets import DATASETS, PedesFormatError, find_unreadable_images, get_tokenizer, load_pedes, train_loader
+from .datasets import (AnnotationError, PedesFormatError, annotation_texts, default_annotation_path,
+                            find_unreadable_images, get_tokenizer, load_annotations_for, load_data, train_loader)
 from .evaluate import autocast_for, default_stages, encode_split, evaluate, metrics_table
+from .files import TEMPORARY_NAME, atomic_file
 from .imagecache import augment_pad, cached_train_loader, device_augment
-from .losses import parse_loss_names
-from .matching import AnnotationError, annotation_texts, default_annotation_path, read_annotations
-from .model import CUMDR, RESULT_NEUTRAL_FIELDS, Config, config_differences
-from .synthetic import generate
+from .model import CUMDR, RESULT_NEUTRAL_FIELDS, Config, config_differences, flat_config_fields, parse_loss_names
 from .uncertainty import sigma_summary
 
 # %% auto #0
-__all__ = ['LOCK_FILE', 'RUN_FILES', 'CHECKPOINT_KEYS', 'PRESETS', 'COMPONENTS', 'METHODS', 'USER_ERRORS', 'load_data',
-           'load_annotations_for', 'world_size', 'rank', 'is_main', 'barrier', 'init_distributed', 'gather_with_grad',
-           'loss_terms', 'build_optimizer', 'fused_adamw', 'tau_at', 'lr_factor_at', 'save_atomic', 'format_duration',
-           'progress_line', 'RunDirLocked', 'run_dir_lock', 'ConfigMismatchError', 'read_resume_checkpoint',
-           'check_same_run', 'truncate_log', 'check_inputs', 'train', 'finish', 'resolve_preset', 'method_fields',
-           'parse_components', 'make_config', 'main']
-
-# %% ../nbs/09_train.ipynb #bc0e5aaf
-def load_data(cfg: Config):
-    "The dataset of a config: real data under root_dir, or synthetic data generated under output_dir/data."
-    if cfg.root_dir is not None: return load_pedes(cfg.dataset, cfg.root_dir)
-    root = Path(cfg.output_dir) / 'data'
-    ann = root / cfg.dataset / DATASETS[cfg.dataset]['ann'][0]
-    if is_main() and not ann.exists(): generate(root, cfg.dataset, cfg.synthetic_ids, cfg.synthetic_seed)
-    barrier()
-    return load_pedes(cfg.dataset, root)
-
-def load_annotations_for(cfg: Config, data) -> dict | None:
-    "RUCM's external annotations (image path -> text): `cfg.annotations`, or the file beside the dataset's annotations."
-    if not cfg.rucm: return None
-    return read_annotations(cfg.annotations or default_annotation_path(data.annotation_file))
+__all__ = ['LOCK_FILE', 'RUN_FILES', 'CHECKPOINT_KEYS', 'PRESETS', 'METHODS', 'USER_ERRORS', 'world_size', 'rank', 'is_main',
+           'barrier', 'init_distributed', 'gather_with_grad', 'loss_terms', 'build_optimizer', 'fused_adamw',
+           'lr_factor_at', 'save_atomic', 'format_duration', 'progress_line', 'RunDirLocked', 'run_dir_lock',
+           'ConfigMismatchError', 'read_resume_checkpoint', 'check_same_run', 'truncate_log', 'check_inputs', 'train',
+           'finish', 'resolve_preset', 'method_fields', 'make_config', 'main']
 
 # %% ../nbs/09_train.ipynb #05dff643
 def world_size() -> int: return dist.get_world_size() if dist.is_available() and dist.is_initialized() else 1
@@ -93,15 +75,15 @@ def gather_with_grad(x: torch.Tensor) -> torch.Tensor:
     return _GatherWithGrad.apply(x)
 
 # %% ../nbs/09_train.ipynb #90a263ea
-def loss_terms(model, batch: dict) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
-    """(total to back-propagate, {loss name: unweighted value, detached}) for one batch; `model` may be DDP-wrapped or
-    compiled. The values stay on the device: reading one (`float(v)`) makes the host wait for the GPU, so the training
-    loop reads them only when it logs, not at every step."""
-    core = model.module if hasattr(model, 'module') else getattr(model, '_orig_mod', model)
-    out = model(batch)
-    losses = core.losses(out, gather_with_grad)
-    w = core.cfg.loss_weights
-    total = sum(w.get(k, 1.) * v for k, v in losses.items())
+def loss_terms(model: CUMDR, batch: dict, epoch: float = 0., forward=None) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+    """(total to back-propagate, {loss name: unweighted value, detached}) for one batch at the training position
+    `epoch` (fractional, from 0). `forward` runs the model's forward pass when it is wrapped (DDP, torch.compile);
+    the losses are computed by `model` itself, eagerly. The values stay on the device: reading one (`float(v)`)
+    makes the host wait for the GPU, so the training loop reads them only when it logs, not at every step."""
+    out = (model if forward is None else forward)(batch)   # not `forward or model`: a module has no truth value
+    losses = model.losses(out, gather_with_grad, epoch)
+    weights = model.cfg.loss_weights
+    total = sum(weights.get(k, 1.) * v for k, v in losses.items())
     return total, {k: v.detach() for k, v in losses.items()}
 
 # %% ../nbs/09_train.ipynb #81fdad65
@@ -121,12 +103,6 @@ def fused_adamw(model: torch.nn.Module, cfg: Config) -> bool | None:
     if cfg.fused_adamw is not None: return cfg.fused_adamw
     return True if all(p.is_cuda for p in model.parameters()) else None
 
-def tau_at(epoch: float, cfg: Config) -> float:
-    "Temperature at a (fractional) epoch: `tau`, or annealed geometrically from `tau_start` over `tau_epochs`."
-    if cfg.tau_start is None: return cfg.tau
-    a = min(epoch / max(cfg.tau_epochs or cfg.epochs, 1e-8), 1.)
-    return math.exp((1 - a) * math.log(cfg.tau_start) + a * math.log(cfg.tau))
-
 def lr_factor_at(epoch: float, cfg: Config) -> float:
     "Multiplier of the base learning rate at a (fractional) epoch: linear warmup, then cosine to 0."
     if epoch < cfg.warmup_epochs: return cfg.warmup_factor + (1 - cfg.warmup_factor) * epoch / cfg.warmup_epochs
@@ -137,17 +113,10 @@ def lr_factor_at(epoch: float, cfg: Config) -> float:
 def save_atomic(obj, path: Path, previous: Path | None = None) -> None:
     """`torch.save` into a temporary file of this process, flushed to disk, then renamed to `path`; with `previous`,
     the file `path` held until then is moved there first (kept until the new one is safely written)."""
-    tmp = path.with_name(f'{path.name}.tmp.{os.getpid()}')
-    try:
-        with open(tmp, 'wb') as f:
-            torch.save(obj, f)
-            f.flush()
-            os.fsync(f.fileno())
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-    if previous is not None and path.exists(): os.replace(path, previous)
-    os.replace(tmp, path)
+    with atomic_file(path, durable=True) as tmp:
+        torch.save(obj, tmp)
+        if previous is not None and path.exists():
+            os.replace(path, previous)
 
 def _log(run_dir: Path, **rec):
     with open(run_dir / 'log.jsonl', 'a') as f: f.write(json.dumps(rec) + '\n')
@@ -234,8 +203,8 @@ def _break_stale_lock(lock: Path, holder: dict) -> None:
         os.replace(grave, lock)
 
 def _remove_stale_temporaries(run_dir: Path) -> None:
-    "Delete the temporary files interrupted saves left (`<name>.tmp.<pid>`): under the lock, no save is under way."
-    leftovers = sorted(p for p in run_dir.iterdir() if re.search(r'\.tmp\.\d+$', p.name) and p.is_file())
+    "Delete the temporary files interrupted saves left (`<stem>.tmp<pid><suffix>`): under the lock, no save is under way."
+    leftovers = sorted(p for p in run_dir.iterdir() if TEMPORARY_NAME.search(p.name) and p.is_file())
     for p in leftovers: p.unlink()
     if leftovers: print(f'{run_dir}: removed temporary files of interrupted saves: {[p.name for p in leftovers]}')
 
@@ -308,7 +277,7 @@ def check_same_run(run_dir: Path, cfg: Config, checkpoint: dict, checkpoint_path
     "Refuse to resume a run whose own configuration differs from `cfg` in a field that changes what it computes."
     recorded, source = checkpoint.get('config'), checkpoint_path
     if recorded is None and (run_dir / 'config.yaml').is_file():  # a checkpoint of an older cumdr
-        recorded, source = yaml.safe_load((run_dir / 'config.yaml').read_text()), run_dir / 'config.yaml'
+        recorded, source = flat_config_fields(yaml.safe_load((run_dir / 'config.yaml').read_text())), run_dir / 'config.yaml'
     if recorded is None: return
     differences = config_differences(recorded, cfg)
     if not differences: return
@@ -341,9 +310,8 @@ def truncate_log(run_dir: Path, epoch: int) -> None:
         except json.JSONDecodeError:
             continue
         if record.get('epoch', 0) <= epoch: kept.append(line + '\n')
-    tmp = log.with_name(f'{log.name}.tmp.{os.getpid()}')
-    tmp.write_text(''.join(kept))
-    os.replace(tmp, log)
+    with atomic_file(log) as tmp:
+        tmp.write_text(''.join(kept))
 
 def _clear_run_files(run_dir: Path, why: str) -> None:
     "Delete what an earlier run left (checkpoints, log, metrics) before a fresh start."
@@ -394,7 +362,7 @@ def train(cfg: Config, data=None, stop_after: int | None = None, progress: bool 
 
 def _train_locked(cfg: Config, run_dir: Path, device: str, data, stop_after: int | None, progress: bool,
                   report_every: float) -> None:
-    data = data or load_data(cfg)
+    data = data or load_data(cfg, generate_here=is_main(), wait=barrier)
     cfg = dataclasses.replace(cfg, num_classes=data.num_classes)
     if cfg.quick_gelu is None:  # recorded: a reloaded run (built without the weights file) gets the same activation
         cfg = dataclasses.replace(cfg, quick_gelu=pretrained_quick_gelu(cfg.backbone, cfg.pretrained))
@@ -466,9 +434,8 @@ def _train_locked(cfg: Config, run_dir: Path, device: str, data, stop_after: int
         for i, batch in enumerate(bar):
             batch = {k: v.to(device, non_blocking=True) for k, v in batch.items()}
             if cfg.image_cache: batch['images'] = device_augment(batch['images'], augment_pad(cfg.image_size), aug_gen)
-            model.epoch = epoch - 1 + i / steps                  # RUCM's curriculum reads it
-            model.tau = tau_at(model.epoch, cfg)
-            with amp: total, terms = loss_terms(ddp, batch)
+            with amp:   # the fractional epoch: RUCM's curriculum reads it
+                total, terms = loss_terms(model, batch, epoch - 1 + i / steps, forward=ddp)
             opt.zero_grad(set_to_none=True)
             total.backward()
             opt.step()
@@ -546,9 +513,8 @@ def finish(run_dir: Path, model: CUMDR, data, cfg: Config, best: dict, annotatio
         oracle = dataclasses.replace(cfg, rucm_protocol='oracle')
         res['test_oracle'] = evaluate(model, data.test, oracle, default_stages(model, oracle), enc=test_enc, fit_split=data.val,
                                       annotations=annotations, fit_enc=val_enc)
-    tmp = run_dir / f'metrics.json.tmp.{os.getpid()}'
-    tmp.write_text(json.dumps(res, indent=1))
-    os.replace(tmp, run_dir / 'metrics.json')
+    with atomic_file(run_dir / 'metrics.json') as tmp:
+        tmp.write_text(json.dumps(res, indent=1))
     (run_dir / 'last.prev.pt').unlink(missing_ok=True)  # finished: no resume needs the fallback any more
     print(metrics_table(test))
     return res
@@ -575,8 +541,6 @@ def resolve_preset(preset: str = 'auto', backbone: str | None = None) -> str:
         raise ValueError(f'unknown preset {preset!r}; expected auto or one of {list(PRESETS)}')
     return preset
 
-COMPONENTS = ('cum', 'rucm', 'dar')
-
 # Each method's published recipe as changes to a preset: losses, their weights, extra modules and, where the method
 # trains longer than IRRA's 60 epochs, the epoch count as a multiple of the preset's (CMLFA: 150 = 2.5 x 60).
 METHODS = {
@@ -593,14 +557,6 @@ def method_fields(method: str, preset_fields: dict) -> dict:
     scale = fields.pop('epochs_scale', 1.)
     if scale != 1.: fields['epochs'] = round(preset_fields.get('epochs', Config.epochs) * scale)
     return fields
-
-def parse_components(components: str | None) -> dict[str, bool]:
-    "'cum+dar' -> {'cum': True, 'rucm': False, 'dar': True}; 'none' or '' -> all off."
-    names = [c.strip() for c in (components or '').split('+') if c.strip() and c.strip() != 'none']
-    bad = [c for c in names if c not in COMPONENTS]
-    if bad:
-        raise ValueError(f'unknown component(s) {bad} in {components!r}; expected none or any of {COMPONENTS} joined by +')
-    return {c: c in names for c in COMPONENTS}
 
 def make_config(preset: str = 'auto', method: str | None = None, **overrides) -> Config:
     """A Config from a preset ('small', 'scratch', 'paper', or 'auto': small for tiny backbones), a method's recipe

@@ -12,12 +12,12 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .losses import LOSSES, LossSpec, eot_index, identity_targets, itm_loss, itm_pairs, summary_token
+from .losses import LossSpec, eot_index, identity_targets, itm_loss, itm_pairs, summary_token
 
 # %% auto #0
-__all__ = ['CUM_LOSS_SWAP', 'CUM_EXTRA_LOSSES', 'GaussianHead', 'CUMHeads', 'gaussian_features', 'sample_gaussian',
-           'pairwise_sq_dists', 'wasserstein2', 'cdm_loss', 'cdm_sigma_scale', 'gaussian_entropy', 'entropy_margin',
-           'entropy_margin_loss', 'pcme_loss', 'spearman_ci', 'pca_basis', 'project_gaussians',
+__all__ = ['CUM_LOSSES', 'CUM_LOSS_SWAP', 'CUM_EXTRA_LOSSES', 'GaussianHead', 'CUMHeads', 'gaussian_features', 'sample_gaussian',
+           'pairwise_sq_dists', 'wasserstein2', 'cdm_loss', 'cdm_temperature', 'cdm_sigma_scale', 'gaussian_entropy',
+           'entropy_margin', 'entropy_margin_loss', 'pcme_loss', 'spearman_ci', 'pca_basis', 'project_gaussians',
            'plot_gaussian_ellipses', 'sigma_summary', 'w2_parts', 'SigmaNotTrained', 'check_sigma_alive']
 
 # %% ../nbs/05_uncertainty.ipynb #e41f4626
@@ -119,45 +119,39 @@ def cdm_loss(mu_t: torch.Tensor, logsig_t: torch.Tensor, mu_v: torch.Tensor, log
     return (_soft_ce(logits, identity_targets(pids_t, pids_v)) + _soft_ce(logits.T, identity_targets(pids_v, pids_t))) / 2
 
 # %% ../nbs/05_uncertainty.ipynb #caee9032
-def _no_gather(x): return x
-
-def _cum_setting(model, name: str, default):
-    "A CUM hyper-parameter from model.cfg, with the documented default when the config lacks it."
-    v = getattr(getattr(model, 'cfg', None), name, default)
-    return default if v is None else v
-
-def _cum_tau(model) -> float:
-    "cfg.cum_tau, or 2·model.tau (same logit scale as SDM, see above) when unset."
-    tau = getattr(getattr(model, 'cfg', None), 'cum_tau', None)
-    return 2 * model.tau if tau is None else tau
+def cdm_temperature(tau: float, cum_tau: float | None) -> float:
+    "`cum_tau`, or 2·tau (the SDM logit scale, see above) when it is None."
+    return 2 * tau if cum_tau is None else cum_tau
 
 def cdm_sigma_scale(sigma_init: float, dim: int, weight: float = 1.) -> float:
     "sqrt(weight / dim) / sigma_init: makes W2's sigma part weight x mean_d ((sigma_t,d - sigma_v,d) / sigma_init)²."
     return math.sqrt(weight / dim) / sigma_init
 
-def _cdm(model, out, gather=_no_gather):
-    logsig_t, logsig_v = gather(out['txt_logsig_global']), gather(out['img_logsig_global'])
-    scale = cdm_sigma_scale(model.cum.text.sigma_init, logsig_t.shape[-1], _cum_setting(model, 'cum_sigma_weight', 1.))
+def _cdm(model, out, gather, *, tau, cum_tau, cum_sigma_weight):
+    logsig_t = gather(out['txt_logsig_global'])
+    logsig_v = gather(out['img_logsig_global'])
+    scale = cdm_sigma_scale(model.cum.text.sigma_init, logsig_t.shape[-1], cum_sigma_weight)
     return cdm_loss(gather(out['txt_global']), logsig_t, gather(out['img_global']), logsig_v, gather(out['pids']),
-                    tau=_cum_tau(model), sigma_scale=scale)
+                    tau=cdm_temperature(tau, cum_tau), sigma_scale=scale)
 
-def _ditm(model, out, gather=_no_gather):
-    (tp, vp), (tn, vn) = itm_pairs(out, model.tau)
-    t, v = torch.cat([tp, tn]), torch.cat([vp, vn])
+def _ditm(model, out, gather, *, tau, cum_samples):
+    (tp, vp), (tn, vn) = itm_pairs(out, tau)
+    t = torch.cat([tp, tn])
+    v = torch.cat([vp, vn])
     h = model.cross(out['txt_tokens'][t], out['img_tokens'][v], out['txt_pad'][t])
     mu, log_sigma = model.cum.cross(h, out['txt_pad'][t])
     pad = out['txt_pad'][t]
-    z = sample_gaussian(summary_token(mu, pad), summary_token(log_sigma, pad), _cum_setting(model, 'cum_samples', 5))  # (K+1, P, D)
+    z = sample_gaussian(summary_token(mu, pad), summary_token(log_sigma, pad), cum_samples)  # (K+1, P, D)
     logits = model.itm_head(z)                                                             # (K+1, P, 2)
     # each draw has the same P pairs, so the CE over all draws is the average of the per-draw CEs
     n_pos = len(tp)
     return itm_loss(logits[:, :n_pos].reshape(-1, 2), logits[:, n_pos:].reshape(-1, 2))
 
-def _dmlm(model, out, gather=_no_gather):
+def _dmlm(model, out, gather, *, cum_samples):
     h = model.cross(out['mlm_tokens'], out['img_tokens'], out['txt_pad'])
     mu, log_sigma = model.cum.cross(h, out['txt_pad'])
     sel = out['mlm_labels'] != -100                           # only the ~15% masked positions are scored
-    z = sample_gaussian(mu[sel], log_sigma[sel], _cum_setting(model, 'cum_samples', 5))   # (K+1, M, D)
+    z = sample_gaussian(mu[sel], log_sigma[sel], cum_samples)                            # (K+1, M, D)
     logits = model.mlm_head(z)                                                             # (K+1, M, V)
     labels = out['mlm_labels'][sel].repeat(len(z))
     return F.cross_entropy(logits.reshape(-1, logits.shape[-1]).float(), labels)
@@ -175,10 +169,10 @@ def entropy_margin_loss(log_sigma: torch.Tensor, margin: float) -> torch.Tensor:
     "mean(max(0, margin - H)) over all Gaussians in log_sigma (..., D)."
     return F.relu(margin - gaussian_entropy(log_sigma.float())).mean()
 
-def _dreg(model, out, gather=_no_gather):
+def _dreg(model, out, gather, *, cum_sigma0):
     dim = out['img_logsig_global'].shape[-1]
     # the floor s0 is a fraction of the heads' initial sigma (the image and text heads start at the same one)
-    m = entropy_margin(_cum_setting(model, 'cum_sigma0', 1.) * model.cum.text.sigma_init, dim)
+    m = entropy_margin(cum_sigma0 * model.cum.text.sigma_init, dim)
     return (entropy_margin_loss(out['img_logsig_global'], m) + entropy_margin_loss(out['txt_logsig_global'], m)) / 2
 
 # %% ../nbs/05_uncertainty.ipynb #8a2cb804
@@ -197,17 +191,19 @@ def pcme_loss(mu_t: torch.Tensor, logsig_t: torch.Tensor, mu_v: torch.Tensor, lo
     y = (pids_t[:, None] == pids_v[None]).float()
     return F.binary_cross_entropy(p.clamp(1e-6, 1 - 1e-6), y)
 
-def _pcme(model, out, gather=_no_gather):
+def _pcme(model, out, gather, *, cum_samples):
     return pcme_loss(gather(out['txt_global']), gather(out['txt_logsig_global']), gather(out['img_global']),
-                     gather(out['img_logsig_global']), gather(out['pids']), n_samples=_cum_setting(model, 'cum_samples', 5),
+                     gather(out['img_logsig_global']), gather(out['pids']), n_samples=cum_samples,
                      a=model.cum.pcme_a, b=model.cum.pcme_b)
 
 # %% ../nbs/05_uncertainty.ipynb #47e52b7c
-LOSSES['cdm'] = LossSpec(_cdm, True, 'CUM: contrast on -W2²/tau between text EOT and image CLS Gaussians, pid-aware')
-LOSSES['ditm'] = LossSpec(_ditm, False, 'CUM: ITM head on the mean and samples of the cross Gaussian head (D-ITM)')
-LOSSES['dmlm'] = LossSpec(_dmlm, False, 'CUM: MLM head on the mean and samples of the cross Gaussian head (D-MLM)')
-LOSSES['dreg'] = LossSpec(_dreg, False, 'CUM: entropy floor on the global image and text Gaussians (L_d)')
-LOSSES['pcme'] = LossSpec(_pcme, True, 'CUM alternative: sampled match probability, soft contrastive BCE (PCME)')
+CUM_LOSSES: dict[str, LossSpec] = {
+    'cdm': LossSpec(_cdm, True, 'CUM: contrast on -W2²/tau between text EOT and image CLS Gaussians, pid-aware'),
+    'ditm': LossSpec(_ditm, False, 'CUM: ITM head on the mean and samples of the cross Gaussian head (D-ITM)'),
+    'dmlm': LossSpec(_dmlm, False, 'CUM: MLM head on the mean and samples of the cross Gaussian head (D-MLM)'),
+    'dreg': LossSpec(_dreg, False, 'CUM: entropy floor on the global image and text Gaussians (L_d)'),
+    'pcme': LossSpec(_pcme, True, 'CUM alternative: sampled match probability, soft contrastive BCE (PCME)'),
+}
 
 CUM_LOSS_SWAP = {'itm': 'ditm', 'mlm': 'dmlm'}   # with CUM on, these baseline losses get their distributional version
 CUM_EXTRA_LOSSES = ['cdm', 'dreg']               # and these are added

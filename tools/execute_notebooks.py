@@ -93,7 +93,7 @@ def main(argv):
         if not ok:
             failed.append(p)
             print(err, file=sys.stderr)
-    subprocess.run(['nbdev_clean'], cwd=ROOT, check=True)
+    subprocess.run([str(Path(sys.executable).parent / 'nbdev_clean')], cwd=ROOT, check=True)  # this environment's
     if failed: sys.exit(f'{len(failed)} notebook(s) failed: ' + ', '.join(str(p.relative_to(ROOT)) for p in failed))
 
 if __name__ == '__main__':

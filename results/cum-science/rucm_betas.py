@@ -2,7 +2,7 @@
 import sys, json, torch
 torch.set_num_threads(1)
 from cumdr.evaluate import load_model, encode_split, global_similarity, run_stages
-from cumdr.train import load_data, load_annotations_for
+from cumdr.datasets import load_annotations_for, load_data
 from cumdr.matching import ComplementaryFusion
 from cumdr.metrics import retrieval_metrics
 out = {}

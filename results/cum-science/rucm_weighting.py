@@ -3,7 +3,7 @@ import sys, json, torch, numpy as np
 torch.set_num_threads(1)
 from sklearn.metrics import roc_auc_score
 from cumdr.evaluate import evaluate_run, load_model, encode_split
-from cumdr.train import load_data
+from cumdr.datasets import load_data
 from cumdr.matching import pair_uncertainty
 out = {}
 for rd in sys.argv[1:]:
