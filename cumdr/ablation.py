@@ -18,16 +18,16 @@ import yaml
 
 import cumdr
 from .model import COMPONENTS, flat_config_fields, parse_components
+from .stats import difference, paired_gain, seed_stat
 from .train import METHODS as METHOD_RECIPES
 
 # %% auto #0
 __all__ = ['ROWS', 'BASELINE', 'METHODS', 'METHOD_ROWS', 'PEER_BASELINE', 'PAPER', 'TRAIN_EVAL', 'RUN_KEYS', 'METRICS',
            'STAGE_NAMES', 'canonical_row', 'row_components', 'run_parameters', 'train_eval_notebook',
            'notebook_parameters', 'check_params', 'shared_synthetic_data', 'papermill_execute', 'is_finished',
-           'run_dir_of', 'run_ablation', 'seed_stat', 'read_run', 'summarize_row', 'compile_results', 'fmt_stat',
-           'markdown_table', 'results_markdown', 'paper_table', 'difference', 'paired_gain', 'main_effects',
-           'paper_main_effects', 'comparison_table', 'commentary', 'peer_table', 'peer_commentary', 'plot_results',
-           'plot_val_curves', 'parse_params', 'parse_list', 'main']
+           'run_dir_of', 'run_ablation', 'read_run', 'summarize_row', 'compile_results', 'fmt_stat', 'markdown_table',
+           'results_markdown', 'paper_table', 'main_effects', 'paper_main_effects', 'comparison_table', 'commentary',
+           'peer_table', 'peer_commentary', 'plot_results', 'plot_val_curves', 'parse_params', 'parse_list', 'main']
 
 # %% ../nbs/11_ablation.ipynb #bb9a0249
 ROWS = ('none', 'dar', 'rucm', 'cum', 'rucm+dar', 'cum+dar', 'cum+rucm', 'cum+rucm+dar')
@@ -227,12 +227,6 @@ def run_ablation(output_dir: str | Path, dataset: str = 'CUHK-PEDES', rows=ROWS,
 # %% ../nbs/11_ablation.ipynb #a62e8d6e
 METRICS = ('R1', 'R5', 'R10', 'mAP', 'mINP')
 
-def seed_stat(values) -> dict:
-    "mean, sample std (0 for one value) and the values; non-finite values are dropped; None mean for none."
-    v = [float(x) for x in values if x is not None and math.isfinite(float(x))]
-    if not v: return dict(mean=None, std=None, n=0, values=[])
-    return dict(mean=float(np.mean(v)), std=float(np.std(v, ddof=1)) if len(v) > 1 else 0., n=len(v), values=v)
-
 def _read_json(path: Path) -> dict:
     try: return json.loads(path.read_text())
     except json.JSONDecodeError as e: raise ValueError(f'{path} is not valid JSON: {e}') from None
@@ -381,33 +375,6 @@ def paper_table(dataset: str = 'CUHK-PEDES') -> str:
     return '\n'.join(lines)
 
 # %% ../nbs/11_ablation.ipynb #241d8c78
-def _verdict(p: float | None, alpha: float) -> str: return 'beyond noise' if p is not None and p < alpha else 'within noise'
-
-def difference(a: dict, b: dict, alpha: float = .05) -> dict:
-    "Mean difference a − b of two seed_stat's, its standard error, Welch's p and a verdict."
-    va, vb = a.get('values') or [], b.get('values') or []
-    if not va or not vb: return dict(delta=None, se=None, p=None, verdict='missing')
-    delta = float(np.mean(va) - np.mean(vb))
-    if len(va) < 2 or len(vb) < 2: return dict(delta=delta, se=None, p=None, verdict='one seed')
-    se = math.sqrt(np.var(va, ddof=1) / len(va) + np.var(vb, ddof=1) / len(vb))
-    if se == 0: p = 1. if delta == 0 else 0.
-    else:
-        from scipy.stats import ttest_ind
-        p = float(ttest_ind(va, vb, equal_var=False).pvalue)
-    return dict(delta=delta, se=se, p=p, verdict=_verdict(p, alpha))
-
-def paired_gain(values, alpha: float = .05) -> dict:
-    "Mean of per-run differences, its standard error, the one-sample t-test's p against 0 and a verdict."
-    v = [float(x) for x in values]
-    if not v: return dict(delta=None, se=None, p=None, n=0, verdict='missing')
-    if len(v) < 2: return dict(delta=v[0], se=None, p=None, n=1, verdict='one seed')
-    se = float(np.std(v, ddof=1) / math.sqrt(len(v)))
-    if se == 0: p = 1. if np.mean(v) == 0 else 0.
-    else:
-        from scipy.stats import ttest_1samp
-        p = float(ttest_1samp(v, 0.).pvalue)
-    return dict(delta=float(np.mean(v)), se=se, p=p, n=len(v), verdict=_verdict(p, alpha))
-
 def main_effects(row_stats: dict[str, dict]) -> dict[str, dict]:
     "Main effect of each component over the 2^3 rows ({row: seed_stat}); needs all 8 rows with values."
     if any(not (row_stats.get(r) or {}).get('values') for r in ROWS): return {}

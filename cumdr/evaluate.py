@@ -25,8 +25,8 @@ from .model import CUMDR, Config, text_padding
 # %% auto #0
 __all__ = ['TRAINING_ONLY', 'SHIPPED_MODELS', 'Encoded', 'compute_dtype', 'autocast_for', 'encode_split', 'global_similarity',
            'itm_logits_topk', 'combine_topk', 'ItmRerank', 'default_stages', 'run_stages', 'evaluate', 'metrics_table',
-           'load_model', 'evaluate_run', 'main', 'export_inference_weights', 'load_inference_weights', 'shipped_model',
-           'shipped_model_on_new_people', 'topk_chunked']
+           'fitted_stages', 'load_model', 'evaluate_run', 'main', 'export_inference_weights', 'load_inference_weights',
+           'shipped_model', 'shipped_model_on_new_people', 'topk_chunked']
 
 # %% ../nbs/10_evaluate.ipynb #ce40977c
 @dataclass
@@ -157,6 +157,20 @@ def metrics_table(res: dict[str, dict[str, float]]) -> str:
     lines = [f"{'stage':<12}" + ''.join(f'{c:>8}' for c in cols)]
     lines += [f'{name:<12}' + ''.join(f'{m[c]:8.2f}' for c in cols) for name, m in res.items()]
     return '\n'.join(lines)
+
+# %% ../nbs/10_evaluate.ipynb #c47286d8
+def fitted_stages(model: CUMDR, cfg: Config, data, annotations: dict | None = None, split: str | None = 'test',
+                  stages: dict | None = None) -> tuple[dict, dict | None]:
+    """(the stages of `cfg` fitted on `data.val`, the evaluation context of `split`): what `evaluate` scores, for
+    looking inside the stages. RUCM's β is chosen on val, never on the split reported; `split=None`: no context."""
+    stages = default_stages(model, cfg) if stages is None else stages
+    if any(hasattr(s, 'fit') for s in stages.values()):
+        val_ctx = dict(model=model, enc=encode_split(model, data.val, cfg), cfg=cfg, split=data.val, annotations=annotations)
+        run_stages(stages, val_ctx, fit=True)
+    if split is None:
+        return stages, None
+    target = data.split(split)
+    return stages, dict(model=model, enc=encode_split(model, target, cfg), cfg=cfg, split=target, annotations=annotations)
 
 # %% ../nbs/10_evaluate.ipynb #62b7471c
 def load_model(run_dir: str | Path, device: str | None = None, checkpoint: str = 'best.pt') -> tuple[CUMDR, Config]:

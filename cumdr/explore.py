@@ -17,7 +17,7 @@ import torch.nn.functional as F
 from IPython.display import Image
 
 from .datasets import annotation_texts, get_tokenizer, load_annotations_for, load_data, read_image
-from .evaluate import autocast_for, default_stages, encode_split, load_model, run_stages
+from .evaluate import autocast_for, encode_split, fitted_stages, load_model, run_stages
 from .matching import annotation_features
 from .model import text_padding
 from .uncertainty import pca_basis, plot_gaussian_ellipses, project_gaussians
@@ -56,12 +56,8 @@ class Explorer:
         self.split_name, self.split = split, self.data.split(split)
         self.annotations = load_annotations_for(self.cfg, self.data)
         self.tokenizer = get_tokenizer()
-        self.stages = default_stages(self.model, self.cfg)
         with torch.no_grad():
-            if any(hasattr(s, 'fit') for s in self.stages.values()):    # RUCM's β: chosen on val, never on `split`
-                val_ctx = dict(model=self.model, enc=encode_split(self.model, self.data.val, self.cfg), cfg=self.cfg,
-                               split=self.data.val, annotations=self.annotations)
-                run_stages(self.stages, val_ctx, fit=True)
+            self.stages = fitted_stages(self.model, self.cfg, self.data, self.annotations, split=None)[0]   # β on val
             one = dataclasses.replace(self.split, captions=self.split.captions[:1], caption_pids=self.split.caption_pids[:1],
                                       caption_image_index=self.split.caption_image_index[:1])
             self.gallery = encode_split(self.model, one, self.cfg)      # the gallery fields are what we keep

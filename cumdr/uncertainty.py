@@ -17,7 +17,7 @@ from .losses import LossSpec, eot_index, identity_targets, itm_loss, itm_pairs, 
 # %% auto #0
 __all__ = ['CUM_LOSSES', 'CUM_LOSS_SWAP', 'CUM_EXTRA_LOSSES', 'GaussianHead', 'CUMHeads', 'gaussian_features', 'sample_gaussian',
            'pairwise_sq_dists', 'wasserstein2', 'cdm_loss', 'cdm_temperature', 'cdm_sigma_scale', 'gaussian_entropy',
-           'entropy_margin', 'entropy_margin_loss', 'pcme_loss', 'spearman_ci', 'pca_basis', 'project_gaussians',
+           'entropy_margin', 'entropy_margin_loss', 'pcme_loss', 'pca_basis', 'project_gaussians',
            'plot_gaussian_ellipses', 'sigma_summary', 'w2_parts', 'SigmaNotTrained', 'check_sigma_alive']
 
 # %% ../nbs/05_uncertainty.ipynb #e41f4626
@@ -207,43 +207,6 @@ CUM_LOSSES: dict[str, LossSpec] = {
 
 CUM_LOSS_SWAP = {'itm': 'ditm', 'mlm': 'dmlm'}   # with CUM on, these baseline losses get their distributional version
 CUM_EXTRA_LOSSES = ['cdm', 'dreg']               # and these are added
-
-# %% ../nbs/05_uncertainty.ipynb #b732be66
-def _pearson_rows(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    "Pearson correlation of each row of a with the same row of b (NaN where a row is constant)."
-    a, b = a - a.mean(-1, keepdims=True), b - b.mean(-1, keepdims=True)
-    with np.errstate(invalid='ignore', divide='ignore'):
-        return (a * b).sum(-1) / np.sqrt((a * a).sum(-1) * (b * b).sum(-1))
-
-def _partial(rxy, rxz, ryz):
-    "Correlation of x and y once z is accounted for, from the three pairwise correlations."
-    with np.errstate(invalid='ignore', divide='ignore'):
-        return (rxy - rxz * ryz) / np.sqrt((1 - rxz ** 2) * (1 - ryz ** 2))
-
-def spearman_ci(x, y, n_boot: int = 2000, seed: int = 0, alpha: float = .05,
-                max_chunk_elems: int = 4_000_000, given=None) -> tuple[float, float, float]:
-    """Spearman's rho (average ranks for ties) and its percentile-bootstrap (1 - alpha) interval: (rho, lo, hi).
-    With `given=z`: the partial Spearman correlation of x and y given z (the rank correlation left once the ranks
-    of z are accounted for), (ρ_xy - ρ_xz ρ_yz) / sqrt((1 - ρ_xz²)(1 - ρ_yz²)), every resample ranked afresh."""
-    from scipy.stats import rankdata
-    cols = [np.asarray(c, dtype=np.float64).ravel() for c in ([x, y] if given is None else [x, y, given])]
-    names = 'x, y' + ('' if given is None else ' and given')
-    if len({len(c) for c in cols}) > 1: raise ValueError(f'spearman_ci: {names} must have the same length, got {[len(c) for c in cols]}')
-    if len(cols[0]) < 3: raise ValueError(f'spearman_ci: need at least 3 pairs, got {len(cols[0])}')
-    if not all(np.isfinite(c).all() for c in cols): raise ValueError(f'spearman_ci: {names} must be finite')
-
-    def stat(r):  # ranks of each column, (n,) or (resamples, n)
-        if given is None: return _pearson_rows(r[0], r[1])
-        return _partial(_pearson_rows(r[0], r[1]), _pearson_rows(r[0], r[2]), _pearson_rows(r[1], r[2]))
-
-    n = len(cols[0])
-    rho = float(stat([rankdata(c) for c in cols]))
-    rng, chunk, boots = np.random.default_rng(seed), max(1, max_chunk_elems // n), []
-    for start in range(0, n_boot, chunk):  # memory-sized chunks; each chunk is ranked in one call
-        idx = rng.integers(0, n, size=(min(chunk, n_boot - start), n))
-        boots.append(stat([rankdata(c[idx], axis=1) for c in cols]))
-    lo, hi = np.nanquantile(np.concatenate(boots), [alpha / 2, 1 - alpha / 2])  # a constant resample has no rho
-    return rho, float(lo), float(hi)
 
 # %% ../nbs/05_uncertainty.ipynb #cbf27e19
 def pca_basis(x: torch.Tensor, k: int = 2) -> tuple[torch.Tensor, torch.Tensor]:
