@@ -123,12 +123,14 @@ def check_params(params: dict, notebook: str | Path) -> dict:
     "`params` as a plain JSON-able dict after checking every key is a parameter of `notebook` the harness does not set."
     params = dict(params or {})
     reserved = sorted(set(params) & set(RUN_KEYS))
-    if reserved: raise ValueError(f'params may not set {reserved}: the harness sets them per run (use dataset=, rows=, seeds=, output_dir=)')
+    if reserved:
+        raise ValueError(f'params may not set {reserved}: the harness sets them per run (use dataset=, rows=, seeds=, output_dir=)')
     known = notebook_parameters(notebook)
     unknown = sorted(set(params) - set(known))
     if unknown: raise ValueError(f'{unknown} are not parameters of {notebook}; it takes {sorted(known)}')
     try: return json.loads(json.dumps(params))
-    except TypeError as e: raise ValueError(f'params must be JSON values (papermill injects them as literals): {e}') from None
+    except TypeError as e:
+        raise ValueError(f'params must be JSON values (papermill injects them as literals): {e}') from None
 
 # %% ../nbs/11_ablation.ipynb #cc340545
 def shared_synthetic_data(root: str | Path, dataset: str, ids: int, seed: int = 0) -> Path:
@@ -166,7 +168,8 @@ def _record_batch(output_dir: Path, dataset: str, rows: list, seeds: list, param
     if f.exists():
         old = json.loads(f.read_text())
         diff = {k: dict(recorded=old.get(k), now=new[k]) for k in ('dataset', 'params') if old.get(k) != new[k]}
-        if diff: raise ValueError(f'{output_dir} holds a batch with other settings {diff}: use a new output_dir (or delete {f})')
+        if diff:
+            raise ValueError(f'{output_dir} holds a batch with other settings {diff}: use a new output_dir (or delete {f})')
         new['rows'] = [r for r in (*ROWS, *METHODS) if r in old['rows'] or r in rows]
         new['seeds'] = sorted(set(old['seeds']) | set(seeds))
     f.write_text(json.dumps(new, indent=1))
@@ -213,7 +216,8 @@ def run_ablation(output_dir: str | Path, dataset: str = 'CUHK-PEDES', rows=ROWS,
         try:
             execute(notebook, run_dir / 'train_eval.ipynb',
                     dict(run_params, dataset=dataset, **run_parameters(row), seed=seed, output_dir=str(run_dir)), kernel)
-            if not is_finished(run_dir): raise RuntimeError(f'{notebook.name} ended without writing metrics.json and analysis.json')
+            if not is_finished(run_dir):
+                raise RuntimeError(f'{notebook.name} ended without writing metrics.json and analysis.json')
         except Exception as e:
             (run_dir / 'error.txt').write_text(traceback.format_exc())
             msg = (str(e).strip().splitlines() or [type(e).__name__])[0][:200]
@@ -295,7 +299,8 @@ _METHOD_FIELDS = {'loss_names', 'loss_weights', 'lfa', 'epochs', 'rerank_k'}
 def compile_results(output_dir: str | Path) -> dict:
     "Collect every run of a batch into mean ± std per row; writes output_dir/results.json and results.md."
     output_dir = Path(output_dir)
-    if not output_dir.is_dir(): raise FileNotFoundError(f'{output_dir} is not a directory (an ablation batch output_dir)')
+    if not output_dir.is_dir():
+        raise FileNotFoundError(f'{output_dir} is not a directory (an ablation batch output_dir)')
     batch = _read_json(output_dir / 'batch.json') if (output_dir / 'batch.json').exists() else {}
     found = {}
     for d in sorted(output_dir.glob('*/seed*')):
@@ -483,7 +488,8 @@ def commentary(results: dict, metric: str = 'R1', alpha: float = .05) -> str:
                         f"{below} of {len(cis)} runs. " + ('' if not cis else 'Uncertainty tracks ambiguity in every run.' if above == len(cis) else
                         'No run shows uncertainty growing with ambiguity.' if above == 0 else
                         f'Uncertainty grows with ambiguity in {above} of {len(cis)} runs only.')]
-        else: out += ['', "**CUM's σ against caption ambiguity**: not available (no synthetic ground truth in these runs' analysis)."]
+        else:
+            out += ['', "**CUM's σ against caption ambiguity**: not available (no synthetic ground truth in these runs' analysis)."]
     # RUCM: leak-free vs oracle
     og = [x for r, v in rows.items() if 'rucm' in row_components(r) for x in (v.get('oracle_gain') or {}).get('values', [])]
     if og:
@@ -651,5 +657,6 @@ def main(argv=None, execute=None):
         (Path(a.output_dir) / 'figures').mkdir(exist_ok=True)
         fig.tight_layout()
         fig.savefig(Path(a.output_dir) / 'figures' / 'ablation.png', dpi=120)
-    if res['missing']: raise SystemExit(f"{len(res['missing'])} of {res['n_expected']} runs are not finished (see results.md)")
+    if res['missing']:
+        raise SystemExit(f"{len(res['missing'])} of {res['n_expected']} runs are not finished (see results.md)")
     # returns None: a console script's return value becomes its exit status

@@ -77,7 +77,8 @@ def is_torchscript_archive(path: str | Path) -> bool:
     "True for a TorchScript archive (OpenAI's CLIP release format): a zip with compiled code, not just a pickle."
     import zipfile
     if not zipfile.is_zipfile(path): return False
-    with zipfile.ZipFile(path) as z: return any(n.split('/', 1)[-1].startswith(('code/', 'constants.pkl')) for n in z.namelist())
+    with zipfile.ZipFile(path) as z:
+        return any(n.split('/', 1)[-1].startswith(('code/', 'constants.pkl')) for n in z.namelist())
 
 def pretrained_quick_gelu(model_name: str, pretrained: str | None) -> bool:
     """The activation the weights `pretrained` were trained with: True for QuickGELU (OpenAI's CLIPs), False for GELU.
@@ -97,7 +98,8 @@ def resize_pos_embed(pos: torch.Tensor, grid: tuple[int, int]) -> torch.Tensor:
     "Resize a ViT position embedding (1 + h·w, C) to a new (h', w') grid, bilinearly; CLS row unchanged."
     cls, patches = pos[:1], pos[1:]
     n = int(round(patches.shape[0] ** .5))
-    if n * n != patches.shape[0]: raise ValueError(f'position embedding of {patches.shape[0]} patches is not a square grid')
+    if n * n != patches.shape[0]:
+        raise ValueError(f'position embedding of {patches.shape[0]} patches is not a square grid')
     if (n, n) == tuple(grid): return pos
     p = patches.reshape(1, n, n, -1).permute(0, 3, 1, 2).float()
     p = F.interpolate(p, size=tuple(grid), mode='bilinear', align_corners=False)
@@ -110,7 +112,8 @@ def read_state_dict(path: str | Path) -> dict[str, torch.Tensor]:
         from safetensors import SafetensorError
         from safetensors.torch import load_file
         try: return load_file(path)
-        except SafetensorError as e: raise CheckpointError(f'{path} cannot be read as safetensors ({e}). {PRETRAINED_ADVICE}') from None
+        except SafetensorError as e:
+            raise CheckpointError(f'{path} cannot be read as safetensors ({e}). {PRETRAINED_ADVICE}') from None
     if is_torchscript_archive(path):  # OpenAI's release files are TorchScript archives, not pickles
         try:
             sd = torch.jit.load(path, map_location='cpu').state_dict()

@@ -90,7 +90,8 @@ def _read_entries(path: Path, name: str) -> list[dict]:
     except json.JSONDecodeError as e:
         raise PedesFormatError(f'{path}: malformed JSON at line {e.lineno}, column {e.colno}: {e.msg}') from None
     except UnicodeDecodeError as e: raise PedesFormatError(f'{path}: not UTF-8 text ({e})') from None
-    if not isinstance(entries, list): raise PedesFormatError(f'{path}: expected a JSON list of entries, got {type(entries).__name__}')
+    if not isinstance(entries, list):
+        raise PedesFormatError(f'{path}: expected a JSON list of entries, got {type(entries).__name__}')
     key, splits = DATASETS[name]['path_key'], DATASETS[name]['splits']
     for i, e in enumerate(entries):
         where = f'{path}: entry {i}'
@@ -98,12 +99,14 @@ def _read_entries(path: Path, name: str) -> list[dict]:
         for f in ('split', 'captions', key, 'id'):
             if f not in e: raise PedesFormatError(f'{where}: missing field "{f}" (fields present: {sorted(e)})')
         where += f' ({e[key]})'
-        if not isinstance(e[key], str) or not e[key]: raise PedesFormatError(f'{where}: field "{key}" must be a non-empty string')
+        if not isinstance(e[key], str) or not e[key]:
+            raise PedesFormatError(f'{where}: field "{key}" must be a non-empty string')
         leaves = _leaves_image_folder(e[key])
         if leaves:
             raise PedesFormatError(f'{where}: field "{key}" {leaves}, which reads outside the dataset\'s image folder: '
                                    f'write it relative to {path.parent / "imgs"}')
-        if e['split'] not in splits: raise PedesFormatError(f'{where}: field "split" is {e["split"]!r}; {name} has splits {list(splits)}')
+        if e['split'] not in splits:
+            raise PedesFormatError(f'{where}: field "split" is {e["split"]!r}; {name} has splits {list(splits)}')
         caps = e['captions']
         if not isinstance(caps, list) or not caps or not all(isinstance(c, str) and c.strip() for c in caps):
             raise PedesFormatError(f'{where}: field "captions" must be a non-empty list of non-empty strings, got {caps!r:.80}')
@@ -116,7 +119,8 @@ def _read_entries(path: Path, name: str) -> list[dict]:
 def _leaves_image_folder(image_path: str) -> str | None:
     "How an annotation's image path would leave `imgs/` (absolute, a drive letter, a '..'), or None if it stays inside."
     parts = image_path.replace('\\', '/').split('/')
-    if image_path.startswith(('/', '\\')) or (len(image_path) > 1 and image_path[1] == ':'): return 'is an absolute path'
+    if image_path.startswith(('/', '\\')) or (len(image_path) > 1 and image_path[1] == ':'):
+        return 'is an absolute path'
     if '..' in parts: return "goes up with '..'"
     return None
 
@@ -161,7 +165,8 @@ def read_image(path: str | Path) -> Image.Image:
     try:
         with Image.open(path) as im: return im.convert('RGB')
     except FileNotFoundError: raise FileNotFoundError(f'image file not found: {path}') from None
-    except (UnidentifiedImageError, OSError, SyntaxError) as e: raise PedesFormatError(f'corrupt image file {path}: {e}') from None
+    except (UnidentifiedImageError, OSError, SyntaxError) as e:
+        raise PedesFormatError(f'corrupt image file {path}: {e}') from None
 
 def find_unreadable_images(paths: list[str], progress: bool = False, desc: str = 'checking images') -> dict[str, str]:
     """{path: what is wrong} for every image of `paths` that is missing or does not decode the way `read_image` reads
@@ -182,7 +187,8 @@ def _check_images(paths: list[str], ann: Path, decode: bool) -> None:
         raise FileNotFoundError(f'{ann}: {len(missing)} of {len(paths)} image files are missing:' + _listing(missing))
     if decode:
         bad = find_unreadable_images(paths)
-        if bad: raise PedesFormatError(f'{ann}: {len(bad)} of {len(paths)} images do not decode:' + _listing(list(bad.values())))
+        if bad:
+            raise PedesFormatError(f'{ann}: {len(bad)} of {len(paths)} images do not decode:' + _listing(list(bad.values())))
 
 # %% ../nbs/01_datasets.ipynb #3946c172
 def _retrieval_split(entries: list[dict], img_dir: Path, key: str) -> RetrievalSplit:

@@ -145,7 +145,8 @@ def evaluate(model: CUMDR, split: RetrievalSplit, cfg: Config, stages: dict | No
     ctx = dict(model=model, enc=enc, cfg=cfg, split=split, annotations=annotations)
     fitted = [n for n, s in stages.items() if hasattr(s, 'fit')]
     if fitted:
-        if fit_split is None: raise ValueError(f'stages {fitted} choose parameters on data: pass fit_split (the validation split)')
+        if fit_split is None:
+            raise ValueError(f'stages {fitted} choose parameters on data: pass fit_split (the validation split)')
         fit_ctx = ctx if fit_split is split else dict(ctx, split=fit_split, enc=fit_enc or encode_split(model, fit_split, cfg))
         run_stages(stages, fit_ctx, fit=True)
     scores = run_stages(stages, ctx)
@@ -275,7 +276,8 @@ SHIPPED_MODELS = {'cumdr-small-default': 'the small default, cum+rucm+dar, seed 
 def shipped_model(name: str = 'cumdr-small-default', device: str = 'cpu') -> tuple[CUMDR, Config]:
     "A trained model shipped in the package (`SHIPPED_MODELS`)."
     from cumdr.backbone import WEIGHTS_DIR
-    if name not in SHIPPED_MODELS: raise ValueError(f'unknown shipped model {name!r}; expected one of {list(SHIPPED_MODELS)}')
+    if name not in SHIPPED_MODELS:
+        raise ValueError(f'unknown shipped model {name!r}; expected one of {list(SHIPPED_MODELS)}')
     return load_inference_weights(WEIGHTS_DIR / f'{name}.safetensors', device)
 
 def shipped_model_on_new_people(ids: int = 300, seed: int = 1, root: str | Path | None = None, name: str = 'cumdr-small-default'):

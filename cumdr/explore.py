@@ -74,7 +74,8 @@ class Explorer:
     @torch.no_grad()
     def encode_query(self, text: str) -> dict:
         "The `Encoded` text fields of one query, computed as `encode_split` computes them for captions."
-        if not isinstance(text, str) or not text.strip(): raise ValueError(f'query text must be a non-empty string, got {text!r}')
+        if not isinstance(text, str) or not text.strip():
+            raise ValueError(f'query text must be a non-empty string, got {text!r}')
         ids = self.tokenizer([text]).to(self.device)
         with autocast_for(self.device, self.cfg.bf16): g, tokens, log_sigma = self.model.encode_text(ids)
         keep = self.gallery.img_tokens is not None                      # token features only when a stage uses them

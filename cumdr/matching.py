@@ -191,8 +191,10 @@ class ComplementaryFusion:
     "Stage: S' = S + w(q, g) C(q, g) with gallery annotations (or the leaky reference 'oracle', for comparison)."
     def __init__(self, protocol: str = 'gallery', weighting: str = 'uncertainty', beta: float | None = None,
                  betas: tuple = DEFAULT_BETAS, chunk: int = 1024):
-        if protocol not in ('gallery', 'oracle'): raise ValueError(f"unknown protocol {protocol!r}; expected 'gallery' or 'oracle'")
-        if weighting not in ('uncertainty', 'fixed'): raise ValueError(f"unknown weighting {weighting!r}; expected 'uncertainty' or 'fixed'")
+        if protocol not in ('gallery', 'oracle'):
+            raise ValueError(f"unknown protocol {protocol!r}; expected 'gallery' or 'oracle'")
+        if weighting not in ('uncertainty', 'fixed'):
+            raise ValueError(f"unknown weighting {weighting!r}; expected 'uncertainty' or 'fixed'")
         self.protocol, self.weighting, self.beta, self.betas, self.chunk = protocol, weighting, beta, tuple(betas), chunk
         self.fit_results = None
 
@@ -226,7 +228,8 @@ class ComplementaryFusion:
 
     def __call__(self, scores, ctx) -> torch.Tensor:
         if self.protocol == 'oracle': return self.oracle(scores, ctx)
-        if self.beta is None: raise RuntimeError('ComplementaryFusion: no beta; call fit(val_scores, val_ctx) first or pass beta=')
+        if self.beta is None:
+            raise RuntimeError('ComplementaryFusion: no beta; call fit(val_scores, val_ctx) first or pass beta=')
         scores = self._scores(scores, ctx)
         out = torch.empty_like(scores)
         for r in self._chunks(len(scores)):
@@ -245,7 +248,8 @@ class ComplementaryFusion:
         self.beta = max(self.betas, key=lambda b: (self.fit_results[b]['R1'], self.fit_results[b]['mAP'], -b))
         return self
 
-    def __repr__(self): return f'ComplementaryFusion(protocol={self.protocol!r}, weighting={self.weighting!r}, beta={self.beta})'
+    def __repr__(self):
+        return f'ComplementaryFusion(protocol={self.protocol!r}, weighting={self.weighting!r}, beta={self.beta})'
 
 # %% ../nbs/06_matching.ipynb #5ca5c0b5
 def plot_uncertainty_hist(u: torch.Tensor, query_pids, gallery_pids, scores: torch.Tensor | None = None,

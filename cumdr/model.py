@@ -140,7 +140,8 @@ class Config:
         self.check_values()
         for name, ok in (('rucm_protocol', ('gallery', 'oracle')), ('rucm_weighting', ('uncertainty', 'fixed')),
                          ('cum_variant', ('faithful', 'pcme')), ('compile', (None, 'inductor', 'aot_eager', 'eager'))):
-            if getattr(self, name) not in ok: raise ValueError(f'Config.{name}={getattr(self, name)!r}; expected one of {ok}')
+            if getattr(self, name) not in ok:
+                raise ValueError(f'Config.{name}={getattr(self, name)!r}; expected one of {ok}')
         self.check_requests()
 
     def check_requests(self):
@@ -180,7 +181,8 @@ class Config:
                 raise ValueError(f'Config.{f.name}={value!r} (type {type(value).__name__}): expected {_type_words(hint)}')
             if isinstance(value, float) and not math.isfinite(value):
                 raise ValueError(f'Config.{f.name}={value!r}: expected a finite number')
-        if self.dataset not in DATASETS: raise ValueError(f'Config.dataset={self.dataset!r}: expected one of {list(DATASETS)}')
+        if self.dataset not in DATASETS:
+            raise ValueError(f'Config.dataset={self.dataset!r}: expected one of {list(DATASETS)}')
         if not is_known_backbone(self.backbone):
             raise ValueError(f'Config.backbone={self.backbone!r}: unknown; expected one of {list(TINY_CONFIGS)} or an '
                              'open_clip model name such as ViT-B-16 (open_clip.list_models())')

@@ -21,7 +21,8 @@ def seed_stat(values) -> dict:
 
 
 # %% ../nbs/17_stats.ipynb #57a70009
-def _verdict(p: float | None, alpha: float) -> str: return 'beyond noise' if p is not None and p < alpha else 'within noise'
+def _verdict(p: float | None, alpha: float) -> str:
+    return 'beyond noise' if p is not None and p < alpha else 'within noise'
 
 def difference(a: dict, b: dict, alpha: float = .05) -> dict:
     "Mean difference a − b of two seed_stat's, its standard error, Welch's p and a verdict."
@@ -69,7 +70,8 @@ def spearman_ci(x, y, n_boot: int = 2000, seed: int = 0, alpha: float = .05,
     from scipy.stats import rankdata
     cols = [np.asarray(c, dtype=np.float64).ravel() for c in ([x, y] if given is None else [x, y, given])]
     names = 'x, y' + ('' if given is None else ' and given')
-    if len({len(c) for c in cols}) > 1: raise ValueError(f'spearman_ci: {names} must have the same length, got {[len(c) for c in cols]}')
+    if len({len(c) for c in cols}) > 1:
+        raise ValueError(f'spearman_ci: {names} must have the same length, got {[len(c) for c in cols]}')
     if len(cols[0]) < 3: raise ValueError(f'spearman_ci: need at least 3 pairs, got {len(cols[0])}')
     if not all(np.isfinite(c).all() for c in cols): raise ValueError(f'spearman_ci: {names} must be finite')
 

@@ -387,7 +387,8 @@ def _clause(rng, group: str, c: dict, noun_style: bool) -> str:
         np_ = f"{c['shoes_colour']} {_w(rng, 'shoes')}"
         return np_ if noun_style else rng.choice(['has ', 'wears ', 'is wearing ']) + np_
     if group == 'bag':
-        if c.get('bag') == 'none': return 'no bag' if noun_style else rng.choice(['is not carrying a bag', 'carries nothing'])
+        if c.get('bag') == 'none':
+            return 'no bag' if noun_style else rng.choice(['is not carrying a bag', 'carries nothing'])
         kind = _w(rng, c['bag']) if 'bag' in c else 'bag'
         np_ = ' '.join(v for v in (c.get('bag_colour'), kind) if v)
         np_ = ('an ' if np_[0] in 'aeiou' else 'a ') + np_
@@ -455,7 +456,8 @@ def describe(rng: np.random.Generator, visible: dict, error: float = .1) -> tupl
     if claims.get('hat') not in (None, 'none'):
         s.append(f"There is a {claims.get('hat_colour', '')} {claims['hat']} on {_POSS[claims.get('gender')]} head.".replace('  ', ' '))
     if 'shoes_colour' in claims: s.append(f"The shoes are {claims['shoes_colour']}.")
-    if claims.get('bag') not in (None, 'none'): s.append(f"{p} is carrying a {claims.get('bag_colour', '')} {claims['bag']}.".replace('  ', ' '))
+    if claims.get('bag') not in (None, 'none'):
+        s.append(f"{p} is carrying a {claims.get('bag_colour', '')} {claims['bag']}.".replace('  ', ' '))
     elif claims.get('bag') == 'none': s.append(f"{p} does not seem to carry a bag.")
     return ' '.join(s), claims
 
@@ -585,7 +587,8 @@ def count_consistent(claims: np.ndarray, identities: np.ndarray, chunk: int = 10
 def load_meta(dataset_dir: str | Path) -> dict:
     "Ground truth written by `generate` (only synthetic datasets have it)."
     p = Path(dataset_dir) / 'synthetic_meta.json'
-    if not p.exists(): raise FileNotFoundError(f'{p} not found: ambiguity needs a dataset written by cumdr.synthetic.generate')
+    if not p.exists():
+        raise FileNotFoundError(f'{p} not found: ambiguity needs a dataset written by cumdr.synthetic.generate')
     return json.loads(p.read_text())
 
 def caption_claims(meta: dict, caption_image_keys: list[str], captions: list[str]) -> np.ndarray:

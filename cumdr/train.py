@@ -597,7 +597,8 @@ def main(argv=None):
     kw = {}
     for o in a.overrides:
         k, sep, v = o.partition('=')
-        if not sep or not hasattr(cfg, k): raise SystemExit(f'bad override {o!r}: expected key=value with a Config field')
+        if not sep or not hasattr(cfg, k):
+            raise SystemExit(f'bad override {o!r}: expected key=value with a Config field')
         try:
             kw[k] = yaml.safe_load(v)
         except yaml.YAMLError:

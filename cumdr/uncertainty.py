@@ -25,7 +25,8 @@ class GaussianHead(nn.Module):
     "Token features (B, N, D) -> diagonal Gaussians (mu, log_sigma), each (B, N, D); sigma is a standard deviation."
     def __init__(self, dim: int, heads: int = 8, sigma_init: float = 1., mlp_ratio: float = 2.):
         super().__init__()
-        if dim % 2: raise ValueError(f'GaussianHead: dim must be even (the attention output is split into mu and sigma halves), got {dim}')
+        if dim % 2:
+            raise ValueError(f'GaussianHead: dim must be even (the attention output is split into mu and sigma halves), got {dim}')
         if dim % heads: raise ValueError(f'GaussianHead: dim={dim} must be divisible by heads={heads}')
         if sigma_init <= 0: raise ValueError(f'GaussianHead: sigma_init must be > 0, got {sigma_init}')
         self.dim, hidden = dim, int(dim * mlp_ratio)
@@ -87,7 +88,8 @@ def gaussian_features(heads: CUMHeads, out: dict) -> dict:
 def sample_gaussian(mu: torch.Tensor, log_sigma: torch.Tensor, k: int,
                     generator: torch.Generator | None = None) -> torch.Tensor:
     "(k+1, *mu.shape): index 0 is mu, then mu + sigma * eps (reparameterised)."
-    if mu.shape != log_sigma.shape: raise ValueError(f'sample_gaussian: mu {tuple(mu.shape)} and log_sigma {tuple(log_sigma.shape)} differ')
+    if mu.shape != log_sigma.shape:
+        raise ValueError(f'sample_gaussian: mu {tuple(mu.shape)} and log_sigma {tuple(log_sigma.shape)} differ')
     eps = torch.randn((k, *mu.shape), generator=generator, device=mu.device, dtype=mu.dtype)
     return torch.cat([mu[None], mu[None] + log_sigma.exp()[None] * eps])
 
@@ -228,7 +230,8 @@ def plot_gaussian_ellipses(ax, mu2, sigma2, colors=None, labels=None, n_std=(1, 
     mu2 = np.asarray(mu2, dtype=float)
     cov = np.asarray(sigma2, dtype=float)
     if cov.ndim == 2: cov = np.stack([np.diag(s ** 2) for s in cov])          # std devs along the axes
-    if cov.shape != (len(mu2), 2, 2): raise ValueError(f'plot_gaussian_ellipses: sigma2 must be (K, 2) or (K, 2, 2), got {np.shape(sigma2)}')
+    if cov.shape != (len(mu2), 2, 2):
+        raise ValueError(f'plot_gaussian_ellipses: sigma2 must be (K, 2) or (K, 2, 2), got {np.shape(sigma2)}')
     colors = colors if colors is not None else [f'C{i % 10}' for i in range(len(mu2))]
     lam, vec = np.linalg.eigh(cov)                                            # ascending eigenvalues, unit eigenvectors
     for i, (m, c) in enumerate(zip(mu2, colors)):
