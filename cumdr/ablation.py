@@ -76,7 +76,7 @@ PAPER = {
         },
         'RSTPReid': {'cum+rucm+dar': dict(R1=76.20, R5=91.85, R10=96.25)},
     },
-    # the peers' published figures (each its own paper, ViT-B/16 where there is a choice), for the peer table
+    # IRRA's, CMLFA's and SEN's published figures (each its own paper, ViT-B/16 where there is a choice), for the peer table
     'PEERS': {
         'CUHK-PEDES': {'irra': dict(R1=73.38, mAP=66.13), 'cmlfa': dict(R1=78.05, mAP=70.12),
                        'sen': dict(R1=75.00, mAP=67.23), 'cumdr': dict(R1=77.81)},
