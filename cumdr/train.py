@@ -30,11 +30,11 @@ from .model import CUMDR, RESULT_NEUTRAL_FIELDS, Config, config_differences, fla
 from .uncertainty import sigma_summary
 
 # %% auto #0
-__all__ = ['LOCK_FILE', 'RUN_FILES', 'CHECKPOINT_KEYS', 'PRESETS', 'METHODS', 'USER_ERRORS', 'world_size', 'rank', 'is_main',
-           'barrier', 'init_distributed', 'gather_with_grad', 'loss_terms', 'build_optimizer', 'fused_adamw',
-           'lr_factor_at', 'save_atomic', 'format_duration', 'progress_line', 'RunDirLocked', 'run_dir_lock',
-           'ConfigMismatchError', 'read_resume_checkpoint', 'check_same_run', 'truncate_log', 'check_inputs', 'train',
-           'finish', 'resolve_preset', 'method_fields', 'make_config', 'main']
+__all__ = ['LOCK_FILE', 'RUN_FILES', 'CHECKPOINT_KEYS', 'PRESETS', 'METHODS', 'DATASET_RULES', 'USER_ERRORS', 'world_size',
+           'rank', 'is_main', 'barrier', 'init_distributed', 'gather_with_grad', 'loss_terms', 'build_optimizer',
+           'fused_adamw', 'lr_factor_at', 'save_atomic', 'format_duration', 'progress_line', 'RunDirLocked',
+           'run_dir_lock', 'ConfigMismatchError', 'read_resume_checkpoint', 'check_same_run', 'truncate_log',
+           'check_inputs', 'train', 'finish', 'resolve_preset', 'method_fields', 'make_config', 'main']
 
 # %% ../nbs/09_train.ipynb #05dff643
 def world_size() -> int: return dist.get_world_size() if dist.is_available() and dist.is_initialized() else 1
@@ -558,6 +558,14 @@ def method_fields(method: str, preset_fields: dict) -> dict:
     if scale != 1.: fields['epochs'] = round(preset_fields.get('epochs', Config.epochs) * scale)
     return fields
 
+# The settings that depend on the benchmark, as the papers set them: ITM re-ranking depth (CUMDR's k_test) and DAR's
+# number of candidates. make_config applies them unless a preset or an override says otherwise.
+DATASET_RULES = {
+    'CUHK-PEDES': dict(rerank_k=128, dar_k=15),
+    'ICFG-PEDES': dict(rerank_k=128, dar_k=31),
+    'RSTPReid': dict(rerank_k=64, dar_k=31),
+}
+
 def make_config(preset: str = 'auto', method: str | None = None, **overrides) -> Config:
     """A Config from a preset ('small', 'scratch', 'paper', or 'auto': small for tiny backbones), a method's recipe
     on top of it (`METHODS`: 'irra', 'cmlfa', 'sen', 'cumdr'; None keeps the preset's) and overrides, which win.
@@ -573,12 +581,13 @@ def make_config(preset: str = 'auto', method: str | None = None, **overrides) ->
         raise ValueError(f"preset {preset!r} fine-tunes the shipped pretrained='synthetic' weights, which exist for "
                          f"{sorted(b for b, t in SHIPPED if t == 'synthetic')}, not {backbone!r}: pass "
                          "pretrained='none' (from scratch, or preset='scratch') or a weights file")
-    if 'rerank_k' not in overrides:  # ITM re-ranking depth: CUMDR's k_test (paper), 16 (small); none without an ITM head
-        k = base.get('rerank_k') or (64 if overrides.get('dataset') == 'RSTPReid' else 128)
+    rules = DATASET_RULES[overrides.get('dataset', Config.dataset)]
+    if 'rerank_k' not in overrides:  # the preset's depth (small: 16), else the dataset's; none without an ITM head
+        k = base.get('rerank_k') or rules['rerank_k']
         loss_names = overrides.get('loss_names', base.get('loss_names', Config.loss_names))
         base['rerank_k'] = k if 'itm' in parse_loss_names(loss_names) else 0
-    if 'dar_k' not in overrides:  # DAR's K: 15 on CUHK-PEDES, 31 on ICFG-PEDES / RSTPReid
-        base['dar_k'] = 15 if overrides.get('dataset', Config.dataset) == 'CUHK-PEDES' else 31
+    if 'dar_k' not in overrides:
+        base['dar_k'] = rules['dar_k']
     return Config(**{**base, **overrides})
 
 # %% ../nbs/09_train.ipynb #98317a44
