@@ -10,6 +10,7 @@ import json
 import os
 import time
 from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -18,10 +19,11 @@ from PIL import Image, ImageDraw
 from .files import atomic_file
 
 # %% auto #0
-__all__ = ['COLOURS', 'HAIR_COLOURS', 'CONFUSABLE', 'ATTRIBUTES', 'ATTRIBUTE_NAMES', 'VIEWS', 'OCCLUDERS', 'IMAGE_SIZE', 'GROUPS',
-           'FORMATS', 'sample_identity', 'visible_attributes', 'render_person', 'write_caption', 'describe', 'generate',
-           'encode_claims', 'count_consistent', 'load_meta', 'caption_claims', 'identity_attributes',
-           'caption_ambiguity', 'summarize', 'main']
+__all__ = ['COLOURS', 'HAIR_COLOURS', 'CONFUSABLE', 'ATTRIBUTES', 'ATTRIBUTE_NAMES', 'VIEWS', 'OCCLUDERS', 'IMAGE_SIZE',
+           'BODY_LAYERS', 'GROUPS', 'FORMATS', 'sample_identity', 'visible_attributes', 'Figure', 'pose_figure',
+           'paint_pack_behind', 'paint_legs', 'paint_top', 'paint_bag', 'paint_head', 'paint_occluder', 'photograph',
+           'render_person', 'write_caption', 'describe', 'generate', 'encode_claims', 'count_consistent', 'load_meta',
+           'caption_claims', 'identity_attributes', 'caption_ambiguity', 'summarize', 'main']
 
 # %% ../nbs/00_synthetic.ipynb #cad50d7c
 COLOURS = {  # name -> base RGB; identities jitter around it
@@ -167,37 +169,67 @@ def _edge(colour: tuple) -> tuple:
     "A seam or outline of a thing in `colour`: a darker shade, or a light one on black -- it shows on its own colour."
     return _contrast(_jit(colour, (-60, -60, -60)), colour, min_distance=60)
 
-def render_person(attrs: dict, look: dict, view: str, rng: np.random.Generator,
-                  occlusion: str | None = None) -> Image.Image:
-    "Draw one image of a person with `attrs`/`look` seen from `view` behind `occlusion`; nuisances come from `rng`."
-    W, H = IMAGE_SIZE[1] * _S, IMAGE_SIZE[0] * _S
-    img = _street(rng, W, H)
-    d = ImageDraw.Draw(img)
-    # --- framing and pose. No random draw (these, the scene's before, the occluder's and the light's at the end)
-    # depends on the attributes: two people who differ in one attribute are drawn in the same scene and pose.
-    u = H * rng.uniform(.8, .95) / 8         # head unit: a person is 8 heads tall
-    top = H * rng.uniform(.985, 1.0) - 8 * u  # the crown of the head
-    cx = W / 2 + rng.uniform(-.04, .04) * W   # the centre line
-    ahead = 1 if rng.random() < .5 else -1    # side view: the direction the person faces (+1: right)
+# %% ../nbs/00_synthetic.ipynb #1cdec6f5
+@dataclass
+class Figure:
+    "One person in one image, ready to paint: pose (drawn from the image's rng), colours, and the body's outline."
+    W: int                               # canvas width and height (supersampled)
+    H: int
+    u: float                             # head unit: a person is 8 heads tall
+    top: float                           # the crown of the head
+    cx: float                            # the centre line
+    ahead: int                           # side view: the direction the person faces (+1: right)
+    stride: float                        # how far apart the legs are
+    swing: float                         # side view: the near arm swings forward or back
+    view: str                            # front | back | side
+    attrs: dict                          # what a caption can say (`ATTRIBUTES`)
+    look: dict                           # what it cannot: build, skin, shades, accent colour
+    upper: tuple                         # colours as drawn (RGB): top, bottom, skin, hair, pattern accent, bag
+    lower: tuple
+    skin: tuple
+    hair: tuple
+    accent: tuple
+    bag_colour: tuple | None
+    torso: list                          # the torso's outline (canvas points)
+    hem: float                           # the level of the top's hem (a coat's reaches the knees)
+    hem_left: float                      # the hem's edges, head units from the centre line
+    hem_right: float
+    arms: list                           # (shoulder, hand) points of the visible arms
+    sleeve: float                        # the part of an arm its sleeve covers
+    cloth: object                        # the top's fabric: a colour, or an image with stripes or checks
+
+    def x(self, k): return self.cx + k * self.u   # k head units right of the centre line
+    def y(self, k): return self.top + k * self.u  # k head units below the crown
+    @property
+    def side(self): return self.view == 'side'
+    @property
+    def front(self): return self.view == 'front'
+    @property
+    def seam(self): return dict(width=max(1, int(.1 * self.u)))  # outlines of bags, hats and locks
+    @property
+    def t(self): return _TORSO[self.attrs['gender']]
+
+def pose_figure(attrs: dict, look: dict, view: str, rng: np.random.Generator, W: int, H: int) -> Figure:
+    """Frame and pose one person. No random draw here depends on the attributes (nor do the scene's before, the
+    occluder's and the light's after): two people who differ in one attribute stand in the same scene and pose."""
+    u = H * rng.uniform(.8, .95) / 8
+    top = H * rng.uniform(.985, 1.0) - 8 * u
+    cx = W / 2 + rng.uniform(-.04, .04) * W
+    ahead = 1 if rng.random() < .5 else -1
     stride = rng.uniform(0, .5) * u
-    swing = rng.uniform(-.4, .4) * u          # side view: the near arm swings forward or back
-    def x(k): return cx + k * u               # k head units right of the centre line
-    def y(k): return top + k * u              # k head units below the crown
-    side, front = view == 'side', view == 'front'
+    swing = rng.uniform(-.4, .4) * u
+    x = lambda k: cx + k * u
+    y = lambda k: top + k * u
+    side = view == 'side'
     gender, build = attrs['gender'], look['build']
     t = _TORSO[gender]
     shade = look['shade']
     upper = _jit(COLOURS[attrs['upper_colour']], shade[0])
-    lower = _jit(COLOURS[attrs['lower_colour']], shade[1])
     skin = tuple(int(base + span * look['skin']) for base, span in zip((120, 90, 70), (110, 100, 90)))
-    hair = _jit(HAIR_COLOURS[attrs['hair_colour']], shade[3])
-    seam = dict(width=max(1, int(.1 * u)))  # outlines of bags, hats and locks: each shows on a garment of its colour
-    bag = attrs['bag']
-    bag_colour = _jit(COLOURS[attrs['bag_colour']], shade[4]) if bag != 'none' else None
-    upper_type, lower_type = attrs['upper_type'], attrs['lower_type']
-    coat = upper_type == 'coat'
+    bag_colour = _jit(COLOURS[attrs['bag_colour']], shade[4]) if attrs['bag'] != 'none' else None
+    coat = attrs['upper_type'] == 'coat'
     hem = _COAT_HEM if coat else _LEVELS['hip']
-    # --- the torso's two edges as (head units from the centre line, level): right/left from the front or back,
+    # the torso's two edges as (head units from the centre line, level): right/left from the front or back,
     # front/back in profile; a coat continues them to the knees, flaring a little
     rows = [_LEVELS[k] for k in ('shoulder', 'chest', 'waist', 'hip')]
     if side:
@@ -217,129 +249,178 @@ def render_person(attrs: dict, look: dict, view: str, rng: np.random.Generator,
     else:
         reach = max(t['shoulder'], t['hip']) * build + .14  # the hands hang outside the hips
         arms = [((x(s * (t['shoulder'] * build - .08)), y(1.3)), (x(s * reach), y(4.0))) for s in (-1, 1)]
-    hand = arms[-1][1]  # where a handbag hangs
-    sleeve = .93 if upper_type != 't-shirt' else .3  # the part of the arm a sleeve covers
-    def skin_arms(draw):
-        for shoulder, wrist in arms:
-            draw.line([shoulder, wrist], fill=skin, width=int(.34 * u))
-    def sleeves(draw, fill):
-        for (sx, sy), (hx, hy) in arms:
-            draw.line([(sx, sy), (sx + sleeve * (hx - sx), sy + sleeve * (hy - sy))], fill=fill, width=int(.4 * u))
-    def torso_shape(draw, fill):
-        draw.polygon(torso, fill=fill)
-    # --- the fabric of the top: plain, or stripes / checks in an accent colour that can be seen on it
+    # the fabric of the top: plain, or stripes / checks in an accent colour that can be seen on it
     pattern = attrs['upper_pattern']
     accent = _contrast(tuple(look['accent']), upper)
     cloth = upper
     if pattern in ('striped', 'checked'):
         cloth = Image.new('RGB', (W, H), upper)
         fabric = ImageDraw.Draw(cloth)
-        box = (0, y(_LEVELS['shoulder']), W, y(hem))
-        _stripes(fabric, box, accent, .44 * u, width=max(1, int(.15 * u)))
+        _stripes(fabric, (0, y(_LEVELS['shoulder']), W, y(hem)), accent, .44 * u, width=max(1, int(.15 * u)))
         if pattern == 'checked':
             _stripes(fabric, (0, 0, W, H), accent, .44 * u, vertical=True, width=max(1, int(.15 * u)))
-    # --- back to front: a backpack seen in profile sticks out behind the back
-    if bag == 'backpack' and side:
-        pack_x = sorted([x(-ahead * .3), x(-ahead * 1.35)])
-        d.rectangle([pack_x[0], y(1.4), pack_x[1], y(3.6)], fill=bag_colour, outline=_edge(bag_colour), **seam)
-    # legs and shoes (stance / stride); under a coat a skirt or shorts is hidden, bare legs show below it
-    legs = [x(0) - stride, x(0) + stride] if side else [x(-.38) - stride / 3, x(.38) + stride / 3]
-    hidden_lower = coat and lower_type != 'trousers'
-    for lx in legs:
-        d.rectangle([lx - .3 * u, y(3.9), lx + .3 * u, y(7.6)], fill=lower if lower_type == 'trousers' else skin)
-        if lower_type == 'shorts' and not hidden_lower:
-            d.rectangle([lx - .32 * u, y(3.9), lx + .32 * u, y(5.5)], fill=lower)
-        foot = .75 * u if side else .4 * u
-        toe = .25 * u * ahead if side else 0
-        d.ellipse([lx - foot + toe, y(7.55), lx + foot + toe, y(8.0)],
-                  fill=_jit(COLOURS[attrs['shoes_colour']], shade[2]))
-    if lower_type == 'skirt' and not hidden_lower:
-        d.polygon([(x(hem_left), y(3.7)), (x(hem_right), y(3.7)),
-                   (x(hem_right + .36), y(5.6)), (x(hem_left - .36), y(5.6))], fill=lower)
-    # the top: torso and sleeves in one fabric; in profile the near arm comes over the torso
-    if side:
-        _paint(img, torso_shape, cloth)
-        skin_arms(d)
-        _paint(img, sleeves, cloth)
-    else:
-        skin_arms(d)
-        _paint(img, lambda draw, fill: (torso_shape(draw, fill), sleeves(draw, fill)), cloth)
+    return Figure(W=W, H=H, u=u, top=top, cx=cx, ahead=ahead, stride=stride, swing=swing, view=view, attrs=attrs,
+                  look=look, upper=upper, lower=_jit(COLOURS[attrs['lower_colour']], shade[1]), skin=skin,
+                  hair=_jit(HAIR_COLOURS[attrs['hair_colour']], shade[3]), accent=accent, bag_colour=bag_colour,
+                  torso=torso, hem=hem, hem_left=hem_left, hem_right=hem_right, arms=arms,
+                  sleeve=.93 if attrs['upper_type'] != 't-shirt' else .3, cloth=cloth)
+
+# %% ../nbs/00_synthetic.ipynb #48be4ae9
+def paint_pack_behind(img: Image.Image, f: Figure) -> None:
+    "A backpack seen in profile sticks out behind the back: it is painted first, everything else goes over it."
+    if f.attrs['bag'] == 'backpack' and f.side:
+        d = ImageDraw.Draw(img)
+        pack_x = sorted([f.x(-f.ahead * .3), f.x(-f.ahead * 1.35)])
+        d.rectangle([pack_x[0], f.y(1.4), pack_x[1], f.y(3.6)], fill=f.bag_colour, outline=_edge(f.bag_colour),
+                    **f.seam)
+
+def paint_legs(img: Image.Image, f: Figure) -> None:
+    "Legs and shoes (stance, or stride in profile); under a coat a skirt or shorts is hidden, bare legs show below it."
     d = ImageDraw.Draw(img)
-    if front and upper_type == 'jacket':  # the open front shows what is worn under it
-        d.rectangle([x(-.2), y(1.15), x(.2), y(hem)], fill=_contrast(COLOURS[look['inner']], upper))
-        d.line([(x(0), y(1.15)), (x(0), y(hem))], fill=(20, 20, 20), width=max(1, int(.06 * u)))
-    if front and upper_type == 'shirt':  # a collar that stands out from the shirt
+    x, y, u = f.x, f.y, f.u
+    lower_type = f.attrs['lower_type']
+    legs = [x(0) - f.stride, x(0) + f.stride] if f.side else [x(-.38) - f.stride / 3, x(.38) + f.stride / 3]
+    hidden_lower = f.attrs['upper_type'] == 'coat' and lower_type != 'trousers'
+    for lx in legs:
+        d.rectangle([lx - .3 * u, y(3.9), lx + .3 * u, y(7.6)], fill=f.lower if lower_type == 'trousers' else f.skin)
+        if lower_type == 'shorts' and not hidden_lower:
+            d.rectangle([lx - .32 * u, y(3.9), lx + .32 * u, y(5.5)], fill=f.lower)
+        foot = .75 * u if f.side else .4 * u
+        toe = .25 * u * f.ahead if f.side else 0
+        d.ellipse([lx - foot + toe, y(7.55), lx + foot + toe, y(8.0)],
+                  fill=_jit(COLOURS[f.attrs['shoes_colour']], f.look['shade'][2]))
+    if lower_type == 'skirt' and not hidden_lower:
+        d.polygon([(x(f.hem_left), y(3.7)), (x(f.hem_right), y(3.7)),
+                   (x(f.hem_right + .36), y(5.6)), (x(f.hem_left - .36), y(5.6))], fill=f.lower)
+
+def paint_top(img: Image.Image, f: Figure) -> None:
+    """The top: torso and sleeves in one fabric over the bare arms (in profile the near arm comes over the torso),
+    then what shows of its kind: a jacket's open front, a shirt's collar, a logo, a sweater's ribbed hem and cuffs."""
+    x, y, u = f.x, f.y, f.u
+    def skin_arms(draw):
+        for shoulder, wrist in f.arms:
+            draw.line([shoulder, wrist], fill=f.skin, width=int(.34 * u))
+    def sleeves(draw, fill):
+        for (sx, sy), (hx, hy) in f.arms:
+            end = (sx + f.sleeve * (hx - sx), sy + f.sleeve * (hy - sy))
+            draw.line([(sx, sy), end], fill=fill, width=int(.4 * u))
+    def torso_shape(draw, fill):
+        draw.polygon(f.torso, fill=fill)
+    if f.side:
+        _paint(img, torso_shape, f.cloth)
+        skin_arms(ImageDraw.Draw(img))
+        _paint(img, sleeves, f.cloth)
+    else:
+        skin_arms(ImageDraw.Draw(img))
+        _paint(img, lambda draw, fill: (torso_shape(draw, fill), sleeves(draw, fill)), f.cloth)
+    d = ImageDraw.Draw(img)
+    upper_type, upper = f.attrs['upper_type'], f.upper
+    if f.front and upper_type == 'jacket':  # the open front shows what is worn under it
+        d.rectangle([x(-.2), y(1.15), x(.2), y(f.hem)], fill=_contrast(COLOURS[f.look['inner']], upper))
+        d.line([(x(0), y(1.15)), (x(0), y(f.hem))], fill=(20, 20, 20), width=max(1, int(.06 * u)))
+    if f.front and upper_type == 'shirt':  # a collar that stands out from the shirt
         d.polygon([(x(-.4), y(1.15)), (x(.4), y(1.15)), (x(0), y(1.7))], fill=_contrast((235, 235, 235), upper))
-    if front and pattern == 'logo':
-        d.ellipse([x(-.3), y(1.75), x(.3), y(2.4)], fill=accent)
+    if f.front and f.attrs['upper_pattern'] == 'logo':
+        d.ellipse([x(-.3), y(1.75), x(.3), y(2.4)], fill=f.accent)
     if upper_type == 'sweater':  # a ribbed waistband and cuffs, darker than the body
         rib = _jit(upper, (-45, -45, -45))
-        d.rectangle([x(hem_left + .05), y(hem - .28), x(hem_right - .05), y(hem)], fill=rib)
-        for (sx, sy), (hx, hy) in arms:
-            cuff = [(sx + f * (hx - sx), sy + f * (hy - sy)) for f in (sleeve - .1, sleeve)]
+        d.rectangle([x(f.hem_left + .05), y(f.hem - .28), x(f.hem_right - .05), y(f.hem)], fill=rib)
+        for (sx, sy), (hx, hy) in f.arms:
+            cuff = [(sx + k * (hx - sx), sy + k * (hy - sy)) for k in (f.sleeve - .1, f.sleeve)]
             d.line(cuff, fill=rib, width=int(.4 * u))
-    # --- bags in front of the body (a backpack: its straps from the front, the whole pack from behind)
-    if bag == 'backpack' and front:
+
+def paint_bag(img: Image.Image, f: Figure) -> None:
+    "Bags in front of the body: a backpack's straps from the front, the pack from behind; a handbag; a shoulder bag."
+    d = ImageDraw.Draw(img)
+    x, y, u, t, build = f.x, f.y, f.u, f.t, f.look['build']
+    bag, colour, edge = f.attrs['bag'], f.bag_colour, _edge(f.bag_colour) if f.bag_colour else None
+    if bag == 'backpack' and f.front:
         for strap_x in (x(-.55 * t['shoulder'] * build), x(.55 * t['shoulder'] * build)):
             d.line([(strap_x, y(1.15)), (strap_x, y(3.0))], fill=(35, 35, 35), width=max(1, int(.22 * u)))
-    elif bag == 'backpack' and view == 'back':
-        d.rounded_rectangle([x(-.66), y(1.35), x(.66), y(3.7)], radius=.2 * u, fill=bag_colour,
-                            outline=_edge(bag_colour), **seam)
+    elif bag == 'backpack' and f.view == 'back':
+        d.rounded_rectangle([x(-.66), y(1.35), x(.66), y(3.7)], radius=.2 * u, fill=colour, outline=edge, **f.seam)
     elif bag == 'handbag':
-        d.rectangle([hand[0] - .42 * u, y(3.7), hand[0] + .42 * u, y(4.7)], fill=bag_colour, outline=_edge(bag_colour),
-                    **seam)
-    elif bag == 'shoulder bag' and side:  # the strap over the near shoulder, the bag at the back of the hip
-        d.line([(x(0), y(1.2)), (x(-ahead * .2), y(3.5))], fill=bag_colour, width=max(1, int(.14 * u)))
-        bag_x = sorted([x(-ahead * .05), x(-ahead * .9)])
-        d.rectangle([bag_x[0], y(3.5), bag_x[1], y(4.5)], fill=bag_colour, outline=_edge(bag_colour), **seam)
+        hand = f.arms[-1][1]
+        d.rectangle([hand[0] - .42 * u, y(3.7), hand[0] + .42 * u, y(4.7)], fill=colour, outline=edge, **f.seam)
+    elif bag == 'shoulder bag' and f.side:  # the strap over the near shoulder, the bag at the back of the hip
+        d.line([(x(0), y(1.2)), (x(-f.ahead * .2), y(3.5))], fill=colour, width=max(1, int(.14 * u)))
+        bag_x = sorted([x(-f.ahead * .05), x(-f.ahead * .9)])
+        d.rectangle([bag_x[0], y(3.5), bag_x[1], y(4.5)], fill=colour, outline=edge, **f.seam)
     elif bag == 'shoulder bag':  # the strap across the chest (or back), the bag at the hip
         hip = t['hip'] * build
-        d.line([(x(-t['shoulder'] * build), y(1.2)), (x(hip), y(3.6))], fill=bag_colour, width=max(1, int(.14 * u)))
-        d.rectangle([x(hip - .35), y(3.3), x(hip + .5), y(4.3)], fill=bag_colour, outline=_edge(bag_colour), **seam)
-    # --- head, hair (long hair falls over the shoulders in front, over the back behind), hat
-    neck = .15 if gender == 'man' else .12
-    d.rectangle([x(-neck), y(.8), x(neck), y(1.2)], fill=skin)
-    d.ellipse([x(-.42), y(.08), x(.42), y(.92)], fill=skin)
-    long_hair = attrs['hair_length'] == 'long'
-    if view == 'back':
+        d.line([(x(-t['shoulder'] * build), y(1.2)), (x(hip), y(3.6))], fill=colour, width=max(1, int(.14 * u)))
+        d.rectangle([x(hip - .35), y(3.3), x(hip + .5), y(4.3)], fill=colour, outline=edge, **f.seam)
+
+def paint_head(img: Image.Image, f: Figure) -> None:
+    "Neck, head, hair (long hair falls over the shoulders in front, over the back behind) and a hat."
+    d = ImageDraw.Draw(img)
+    x, y, hair, seam = f.x, f.y, f.hair, f.seam
+    neck = .15 if f.attrs['gender'] == 'man' else .12
+    d.rectangle([x(-neck), y(.8), x(neck), y(1.2)], fill=f.skin)
+    d.ellipse([x(-.42), y(.08), x(.42), y(.92)], fill=f.skin)
+    long_hair = f.attrs['hair_length'] == 'long'
+    if f.view == 'back':
         d.ellipse([x(-.44), y(.05), x(.44), y(.9)], fill=hair)
         if long_hair:
-            d.rounded_rectangle([x(-.46), y(.5), x(.46), y(2.4)], radius=.2 * u, fill=hair, outline=_edge(hair), **seam)
-    elif side:
-        back_half = (90, 270) if ahead > 0 else (-90, 90)  # PIL's angles run clockwise from 3 o'clock
+            d.rounded_rectangle([x(-.46), y(.5), x(.46), y(2.4)], radius=.2 * f.u, fill=hair, outline=_edge(hair),
+                                **seam)
+    elif f.side:
+        back_half = (90, 270) if f.ahead > 0 else (-90, 90)  # PIL's angles run clockwise from 3 o'clock
         d.pieslice([x(-.44), y(.05), x(.44), y(.9)], *back_half, fill=hair)
         d.chord([x(-.44), y(.05), x(.44), y(.55)], 180, 360, fill=hair)
         if long_hair:
-            d.rectangle([min(x(-ahead * .5), x(-ahead * .05)), y(.45), max(x(-ahead * .5), x(-ahead * .05)), y(2.1)],
-                        fill=hair, outline=_edge(hair), **seam)
+            lock = sorted([x(-f.ahead * .5), x(-f.ahead * .05)])
+            d.rectangle([lock[0], y(.45), lock[1], y(2.1)], fill=hair, outline=_edge(hair), **seam)
     else:
         d.chord([x(-.44), y(.05), x(.44), y(.6)], 180, 360, fill=hair)
         if long_hair:
             for s in (-1, 1):
-                d.rectangle([min(x(s * .3), x(s * .5)), y(.3), max(x(s * .3), x(s * .5)), y(1.9)], fill=hair,
-                            outline=_edge(hair), **seam)
+                lock = sorted([x(s * .3), x(s * .5)])
+                d.rectangle([lock[0], y(.3), lock[1], y(1.9)], fill=hair, outline=_edge(hair), **seam)
         for s in (-1, 1):
-            d.ellipse([min(x(s * .1), x(s * .2)), y(.42), max(x(s * .1), x(s * .2)), y(.5)], fill=(30, 30, 30))
-    if attrs['hat'] != 'none':
-        hat = _jit(COLOURS[attrs['hat_colour']], shade[5])
-        if attrs['hat'] == 'beanie':  # a tall knitted dome with a turned-up cuff, from every side
+            eye = sorted([x(s * .1), x(s * .2)])
+            d.ellipse([eye[0], y(.42), eye[1], y(.5)], fill=(30, 30, 30))
+    if f.attrs['hat'] != 'none':
+        hat = _jit(COLOURS[f.attrs['hat_colour']], f.look['shade'][5])
+        if f.attrs['hat'] == 'beanie':  # a tall knitted dome with a turned-up cuff, from every side
             d.chord([x(-.52), y(-.3), x(.52), y(.8)], 180, 360, fill=hat, outline=_edge(hat), **seam)
             d.rectangle([x(-.52), y(.2), x(.52), y(.42)], fill=_jit(hat, (-50, -50, -50)))
         else:  # a cap: a crown over the head and a brim that points where the person looks
             d.chord([x(-.5), y(-.12), x(.5), y(.76)], 180, 360, fill=hat, outline=_edge(hat), **seam)
-            brim = [x(-.55), x(.55)] if front else sorted([x(ahead * .2), x(ahead * .85)])
-            if view != 'back':  # from behind the brim is hidden by the head
+            brim = [x(-.55), x(.55)] if f.front else sorted([x(f.ahead * .2), x(f.ahead * .85)])
+            if f.view != 'back':  # from behind the brim is hidden by the head
                 d.rectangle([brim[0], y(.26), brim[1], y(.42)], fill=hat)
-    # --- occluders (see `visible_attributes`) and photometric nuisances
-    if occlusion == 'feet':  # something low in front of the person: a car bonnet, a bench
-        d.rectangle([0, y(rng.uniform(6.9, 7.3)), W, H], fill=tuple(int(v) for v in rng.integers(20, 220, 3)))
+
+BODY_LAYERS = (paint_pack_behind, paint_legs, paint_top, paint_bag, paint_head)   # back to front
+
+def paint_occluder(img: Image.Image, f: Figure, occlusion: str | None, rng: np.random.Generator) -> None:
+    "Something in front of the person (see `visible_attributes`): low (a car bonnet, a bench) or a thin pole."
+    d = ImageDraw.Draw(img)
+    if occlusion == 'feet':
+        d.rectangle([0, f.y(rng.uniform(6.9, 7.3)), f.W, f.H], fill=tuple(int(v) for v in rng.integers(20, 220, 3)))
     elif occlusion == 'pole':  # too thin to hide any attribute entirely
-        pole = rng.uniform(0, W)
-        d.rectangle([pole, 0, pole + rng.uniform(.05, .1) * W, H], fill=tuple(int(v) for v in rng.integers(20, 220, 3)))
+        pole = rng.uniform(0, f.W)
+        right = pole + rng.uniform(.05, .1) * f.W
+        d.rectangle([pole, 0, right, f.H], fill=tuple(int(v) for v in rng.integers(20, 220, 3)))
+
+def photograph(img: Image.Image, rng: np.random.Generator) -> Image.Image:
+    "The camera: down to the stored size (the supersampling smooths the edges), exposure, white balance and noise."
     img = img.resize((IMAGE_SIZE[1], IMAGE_SIZE[0]), Image.BILINEAR)
     a = np.asarray(img, np.float32) * rng.uniform(.65, 1.25) * rng.uniform(.88, 1.12, size=3)
     a += rng.normal(0, rng.uniform(1, 7), size=a.shape)
     return Image.fromarray(np.clip(a, 0, 255).astype(np.uint8))
+
+def render_person(attrs: dict, look: dict, view: str, rng: np.random.Generator,
+                  occlusion: str | None = None, layers: int | None = None) -> Image.Image:
+    """Draw one image of a person with `attrs`/`look` seen from `view` behind `occlusion`; nuisances come from `rng`.
+    The street, the pose, then `BODY_LAYERS` back to front (`layers`: only the first few), the occluder, the camera."""
+    W, H = IMAGE_SIZE[1] * _S, IMAGE_SIZE[0] * _S
+    img = _street(rng, W, H)
+    figure = pose_figure(attrs, look, view, rng, W, H)
+    for paint in BODY_LAYERS[:layers]:
+        paint(img, figure)
+    paint_occluder(img, figure, occlusion, rng)
+    return photograph(img, rng)
 
 # %% ../nbs/00_synthetic.ipynb #7e4ba425
 GROUPS = {'gender': ['gender'], 'hair': ['hair_length', 'hair_colour'], 'hat': ['hat', 'hat_colour'],
