@@ -84,12 +84,18 @@ def _find_annotation(ddir: Path, name: str) -> Path:
         if (ddir / fn).is_file(): return ddir / fn
     raise FileNotFoundError(f'{name}: no annotation file in {ddir}; expected one of {list(DATASETS[name]["ann"])}')
 
+def _read_json(path: Path, error: type[Exception]):
+    "The JSON value in `path`, or `error` naming the file and where the text stops being JSON."
+    try:
+        return json.loads(path.read_text(encoding='utf-8'))
+    except json.JSONDecodeError as e:
+        raise error(f'{path}: malformed JSON at line {e.lineno}, column {e.colno}: {e.msg}') from None
+    except UnicodeDecodeError as e:
+        raise error(f'{path}: not UTF-8 text ({e})') from None
+
 def _read_entries(path: Path, name: str) -> list[dict]:
     "Parse and validate every entry of an annotation file; errors name file, entry and field."
-    try: entries = json.loads(path.read_text(encoding='utf-8'))
-    except json.JSONDecodeError as e:
-        raise PedesFormatError(f'{path}: malformed JSON at line {e.lineno}, column {e.colno}: {e.msg}') from None
-    except UnicodeDecodeError as e: raise PedesFormatError(f'{path}: not UTF-8 text ({e})') from None
+    entries = _read_json(path, PedesFormatError)
     if not isinstance(entries, list):
         raise PedesFormatError(f'{path}: expected a JSON list of entries, got {type(entries).__name__}')
     key, splits = DATASETS[name]['path_key'], DATASETS[name]['splits']
@@ -323,10 +329,7 @@ def read_annotations(path: str | Path) -> dict[str, str]:
     if not path.is_file():
         raise FileNotFoundError(f'external annotation file {path} not found; expected a JSON object '
                                 '{image path: text} (cumdr.synthetic.generate writes <root>/<dataset>/external_annotations.json)')
-    try: d = json.loads(path.read_text(encoding='utf-8'))
-    except json.JSONDecodeError as e:
-        raise AnnotationError(f'{path}: malformed JSON at line {e.lineno}, column {e.colno}: {e.msg}') from None
-    except UnicodeDecodeError as e: raise AnnotationError(f'{path}: not UTF-8 text ({e})') from None
+    d = _read_json(path, AnnotationError)
     if not isinstance(d, dict):
         raise AnnotationError(f'{path}: expected a JSON object mapping image path -> annotation text, got a {type(d).__name__}')
     bad = [k for k, v in d.items() if not isinstance(v, str) or not v.strip()]
