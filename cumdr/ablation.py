@@ -33,9 +33,9 @@ def train_eval_notebook(notebook: str | Path | None = None) -> Path:
     "The papermill notebook a run executes: `notebook`, or `TRAIN_EVAL`; a clear error if it is missing."
     nb = Path(notebook if notebook is not None else TRAIN_EVAL)
     if not nb.is_file():
-        raise FileNotFoundError(f'train_eval notebook not found: {nb}. cumdr looks for nbs/reproduce/train_eval.ipynb next '
-                                'to the package (a source checkout, `pip install -e .`); pass notebook= (--notebook) or set '
-                                'cumdr.ablation.TRAIN_EVAL')
+        raise FileNotFoundError(f'train_eval notebook not found: {nb}. cumdr looks for '
+                                'nbs/reproduce/train_eval.ipynb next to the package (a source checkout, `pip '
+                                'install -e .`); pass notebook= (--notebook) or set cumdr.ablation.TRAIN_EVAL')
     return nb
 
 def notebook_parameters(notebook: str | Path) -> dict:
@@ -60,7 +60,8 @@ def check_params(params: dict, notebook: str | Path) -> dict:
     params = dict(params or {})
     reserved = sorted(set(params) & set(RUN_KEYS))
     if reserved:
-        raise ValueError(f'params may not set {reserved}: the harness sets them per run (use dataset=, rows=, seeds=, output_dir=)')
+        raise ValueError(f'params may not set {reserved}: the harness sets them '
+                         'per run (use dataset=, rows=, seeds=, output_dir=)')
     known = notebook_parameters(notebook)
     unknown = sorted(set(params) - set(known))
     if unknown: raise ValueError(f'{unknown} are not parameters of {notebook}; it takes {sorted(known)}')
@@ -105,7 +106,8 @@ def _record_batch(output_dir: Path, dataset: str, rows: list, seeds: list, param
         old = json.loads(f.read_text())
         diff = {k: dict(recorded=old.get(k), now=new[k]) for k in ('dataset', 'params') if old.get(k) != new[k]}
         if diff:
-            raise ValueError(f'{output_dir} holds a batch with other settings {diff}: use a new output_dir (or delete {f})')
+            raise ValueError(f'{output_dir} holds a batch with other settings '
+                             f'{diff}: use a new output_dir (or delete {f})')
         new['rows'] = [r for r in (*ROWS, *METHODS) if r in old['rows'] or r in rows]
         new['seeds'] = sorted(set(old['seeds']) | set(seeds))
     f.write_text(json.dumps(new, indent=1))
@@ -290,16 +292,21 @@ def parse_list(value, cast=str) -> list | None:
     return [cast(v) for v in value]
 
 def main(argv=None, execute=None):
-    p = argparse.ArgumentParser(prog='cumdr-ablation', description='Run the CUMDR ablation rows x seeds with the train_eval '
-                                'notebook (papermill), skipping finished runs, then compile mean ± std tables.')
+    p = argparse.ArgumentParser(prog='cumdr-ablation', description='Run the CUMDR ablation rows x seeds with the '
+                                                                   'train_eval notebook (papermill), skipping '
+                                                                   'finished runs, then compile mean ± std tables.')
     p.add_argument('output_dir')
     p.add_argument('--dataset', default='CUHK-PEDES', help='CUHK-PEDES | ICFG-PEDES | RSTPReid (default CUHK-PEDES)')
     p.add_argument('--seeds', type=int, nargs='+', default=[0])
-    p.add_argument('--rows', nargs='+', help=f'ablation rows (default all: {" ".join(ROWS)}, unless --methods is given)')
-    p.add_argument('--methods', nargs='+', default=[], choices=METHODS, help='methods for the peer table, same protocol')
+    p.add_argument('--rows', nargs='+', help='ablation rows (default all: '
+                                             f'{" ".join(ROWS)}, unless --methods is given)')
+    p.add_argument('--methods', nargs='+', default=[], choices=METHODS, help='methods for the peer '
+                                                                             'table, same protocol')
     p.add_argument('--param', '-p', action='append', default=[], metavar='KEY=VALUE',
-                   help='a train_eval parameter (YAML value), e.g. -p backbone=ViT-B-16 -p device=cuda -p root_dir=/data')
-    p.add_argument('--notebook', help='train_eval notebook (default: nbs/reproduce/train_eval.ipynb next to the package)')
+                   help='a train_eval parameter (YAML value), e.g. -p '
+                        'backbone=ViT-B-16 -p device=cuda -p root_dir=/data')
+    p.add_argument('--notebook', help='train_eval notebook (default: '
+                                      'nbs/reproduce/train_eval.ipynb next to the package)')
     p.add_argument('--kernel', default='python3')
     p.add_argument('--compile-only', action='store_true', help='only compile the runs already in OUTPUT_DIR')
     a = p.parse_args(argv)

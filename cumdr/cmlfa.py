@@ -36,7 +36,8 @@ class LatentFeatureAlignment(nn.Module):
         logits = self.prototypes.to(tokens.dtype) @ tokens.transpose(1, 2)     # (B, P, N)
         if pad is not None:
             if pad.shape != tokens.shape[:2]:
-                raise ValueError(f'LatentFeatureAlignment: pad must be {tuple(tokens.shape[:2])}, got {tuple(pad.shape)}')
+                raise ValueError('LatentFeatureAlignment: pad must be '
+                                 f'{tuple(tokens.shape[:2])}, got {tuple(pad.shape)}')
             logits = logits.masked_fill(pad[:, None], float('-inf'))
         return logits.softmax(-1)
 

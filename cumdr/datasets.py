@@ -115,11 +115,12 @@ def _read_entries(path: Path, name: str) -> list[dict]:
             raise PedesFormatError(f'{where}: field "split" is {e["split"]!r}; {name} has splits {list(splits)}')
         caps = e['captions']
         if not isinstance(caps, list) or not caps or not all(isinstance(c, str) and c.strip() for c in caps):
-            raise PedesFormatError(f'{where}: field "captions" must be a non-empty list of non-empty strings, got {caps!r:.80}')
+            raise PedesFormatError(f'{where}: field "captions" must be a non-empty '
+                                   f'list of non-empty strings, got {caps!r:.80}')
         if type(e['id']) is not int:  # bool is an int subclass: true would become person 1
-            raise PedesFormatError(f'{where}: field "id" must be an integer, got {e["id"]!r} ({type(e["id"]).__name__}): '
-                                   'an identity is never rounded or converted (5.9 is not person 5, true not person 1); '
-                                   'fix the entry')
+            raise PedesFormatError(f'{where}: field "id" must be an integer, got {e["id"]!r} '
+                                   f'({type(e["id"]).__name__}): an identity is never rounded or '
+                                   'converted (5.9 is not person 5, true not person 1); fix the entry')
     return entries
 
 def _leaves_image_folder(image_path: str) -> str | None:
@@ -147,8 +148,9 @@ def _check_splits(by_split: dict[str, list[dict]], ann: Path, key: str) -> None:
                 continue
             first_split, first_id = first_entry[image]
             if first_split != split:
-                raise PedesFormatError(f'{ann}: image {image!r} is listed in split "{first_split}" and in split "{split}": '
-                                       'an image in two splits leaks between training and evaluation; keep one entry')
+                raise PedesFormatError(f'{ann}: image {image!r} is listed in split "{first_split}" '
+                                       f'and in split "{split}": an image in two splits '
+                                       'leaks between training and evaluation; keep one entry')
             if first_id != e['id']:
                 raise PedesFormatError(f'{ann}: image {image!r} is listed under id {first_id} and under id {e["id"]} '
                                        '(one image shows one person): fix the ids')
@@ -161,9 +163,9 @@ def _check_splits(by_split: dict[str, list[dict]], ann: Path, key: str) -> None:
     for a, b in itertools.combinations(by_split, 2):
         shared = sorted(ids[a] & ids[b])
         if shared:
-            raise PedesFormatError(f'{ann}: {len(shared)} identities are in both split "{a}" and split "{b}", e.g. ids '
-                                   f'{shared[:5]}: the benchmarks\' splits share no person (people seen in training would be '
-                                   'scored as unseen); check the entries\' "split" and "id" fields')
+            raise PedesFormatError(f'{ann}: {len(shared)} identities are in both split "{a}" and split "{b}", e.g. '
+                                   f'ids {shared[:5]}: the benchmarks\' splits share no person (people seen in '
+                                   'training would be scored as unseen); check the entries\' "split" and "id" fields')
 
 # %% ../nbs/01_datasets.ipynb #c63cd6c7
 def read_image(path: str | Path) -> Image.Image:
@@ -281,7 +283,8 @@ class TrainDataset(Dataset):
         self.samples, self.transform, self.mlm = samples, transform, mlm
         self.tokens = tokenizer([s.caption for s in samples])
         if annotations is not None and len(annotations) != len(samples):
-            raise ValueError(f'{len(annotations)} annotations for {len(samples)} training samples: expected one per sample')
+            raise ValueError(f'{len(annotations)} annotations for {len(samples)} '
+                             'training samples: expected one per sample')
         self.ann_tokens = None if annotations is None else tokenizer(annotations)
     def __len__(self): return len(self.samples)
     def __getitem__(self, i):
@@ -331,7 +334,8 @@ def read_annotations(path: str | Path) -> dict[str, str]:
                                 '{image path: text} (cumdr.synthetic.generate writes <root>/<dataset>/external_annotations.json)')
     d = _read_json(path, AnnotationError)
     if not isinstance(d, dict):
-        raise AnnotationError(f'{path}: expected a JSON object mapping image path -> annotation text, got a {type(d).__name__}')
+        raise AnnotationError(f'{path}: expected a JSON object mapping image '
+                              f'path -> annotation text, got a {type(d).__name__}')
     bad = [k for k, v in d.items() if not isinstance(v, str) or not v.strip()]
     if bad:
         raise AnnotationError(f'{path}: {len(bad)} annotation(s) are not non-empty strings, e.g. '

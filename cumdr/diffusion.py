@@ -131,9 +131,11 @@ def dar_candidates(t: torch.Tensor, v: torch.Tensor, pids_t: torch.Tensor, pids_
     """For each text row: the true image plus the K-1 hardest other-pid images, shuffled.
     Returns cand_idx (B, K) indices into `v` and target (B,) the true slot; K = min(k, 1 + fewest negatives)."""
     if t.ndim != 2 or v.ndim != 2 or t.shape[1] != v.shape[1]:
-        raise ValueError(f'dar_candidates: t and v must be (B, D) and (G, D), got {tuple(t.shape)} and {tuple(v.shape)}')
+        raise ValueError('dar_candidates: t and v must be (B, D) and (G, '
+                         f'D), got {tuple(t.shape)} and {tuple(v.shape)}')
     if len(pids_t) != len(t) or len(pids_v) != len(v):
-        raise ValueError(f'dar_candidates: {len(pids_t)} pids_t for {len(t)} texts, {len(pids_v)} pids_v for {len(v)} images')
+        raise ValueError(f'dar_candidates: {len(pids_t)} pids_t for {len(t)} '
+                         f'texts, {len(pids_v)} pids_v for {len(v)} images')
     if k < 1: raise ValueError(f'dar_candidates: k must be >= 1, got {k}')
     with torch.no_grad():
         sim = F.normalize(t.float(), dim=-1) @ F.normalize(v.float(), dim=-1).T

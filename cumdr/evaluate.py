@@ -179,10 +179,12 @@ def load_model(run_dir: str | Path, device: str | None = None, checkpoint: str =
     run_dir = Path(run_dir)
     train_it = f'train it with cumdr-train {run_dir / "config.yaml"}'
     if not run_dir.is_dir():
-        raise FileNotFoundError(f'{run_dir} is not a directory: expected a cumdr run directory (the output_dir of a run)')
+        raise FileNotFoundError(f'{run_dir} is not a directory: expected a '
+                                'cumdr run directory (the output_dir of a run)')
     if not (run_dir / 'config.yaml').is_file():
-        raise FileNotFoundError(f'{run_dir} is not a cumdr run directory: it has no config.yaml (a run writes config.yaml '
-                                'when it starts, best.pt after its first epoch and metrics.json at its end)')
+        raise FileNotFoundError(f'{run_dir} is not a cumdr run directory: it has no '
+                                'config.yaml (a run writes config.yaml when it starts, '
+                                'best.pt after its first epoch and metrics.json at its end)')
     cfg = Config.load(run_dir / 'config.yaml')
     if device: cfg.device = device
     if cfg.num_classes is None: raise ValueError(f'{run_dir}/config.yaml has no num_classes: was the run started?')

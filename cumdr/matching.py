@@ -176,7 +176,8 @@ def annotation_features(ctx: dict) -> torch.Tensor:
         feats = encode_annotations(ctx['model'], texts, cfg.eval_batch_size, enc.img_global.device, bf16=cfg.bf16)
         ctx['ann_feats'] = feats
     if feats.ndim != 2 or len(feats) != n_gallery:
-        raise ValueError(f"ctx['ann_feats'] has shape {tuple(feats.shape)}; expected ({n_gallery}, D), one row per gallery image")
+        raise ValueError(f"ctx['ann_feats'] has shape {tuple(feats.shape)}; "
+                         f"expected ({n_gallery}, D), one row per gallery image")
     return feats.to(enc.img_global.device)
 
 def fusion_uncertainty(enc, rows: slice, tau: float) -> torch.Tensor:

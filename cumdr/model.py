@@ -59,7 +59,8 @@ def parse_components(components: str | None) -> dict[str, bool]:
     names = [c.strip().lower() for c in (components or '').split('+') if c.strip()]
     bad = [c for c in names if c not in (*COMPONENTS, 'none')]
     if bad:
-        raise ValueError(f'unknown component(s) {bad} in {components!r}; expected none or any of {COMPONENTS} joined by +')
+        raise ValueError(f'unknown component(s) {bad} in {components!r}; '
+                         f'expected none or any of {COMPONENTS} joined by +')
     if 'none' in names and len(names) > 1:
         raise ValueError(f"{components!r} mixes 'none' with components")
     return {c: c in names for c in COMPONENTS}
@@ -148,11 +149,12 @@ class Config:
         "Refuse settings that ask for something this configuration does not build (they would be silently ignored)."
         trained = component_losses(self)
         if self.rerank_k > 0 and not {'itm', 'ditm'} & set(trained):
-            raise ValueError(f'Config.rerank_k={self.rerank_k} asks for ITM re-ranking, but loss_names={self.loss_names!r} '
-                             'trains no ITM head: add +itm to loss_names, or set rerank_k=0')
+            raise ValueError(f'Config.rerank_k={self.rerank_k} asks for ITM '
+                             f're-ranking, but loss_names={self.loss_names!r} trains '
+                             'no ITM head: add +itm to loss_names, or set rerank_k=0')
         if self.lfa and self.cum:
-            raise ValueError('Config.lfa=True with cum=True: CUM replaces the global features that CMLFA\'s shared feature '
-                             'fusion adds to; switch one of them off')
+            raise ValueError('Config.lfa=True with cum=True: CUM replaces the global features '
+                             'that CMLFA\'s shared feature fusion adds to; switch one of them off')
         unused = sorted(set(self.loss_weights) - set(trained))
         if unused:
             raise ValueError(f'Config.loss_weights names {unused}, which this configuration does not train '
@@ -162,8 +164,8 @@ class Config:
         for comp, fields in off.items():
             asked = [f'{f}={getattr(self, f)!r}' for f, default in fields if getattr(self, f) != default]
             if asked and not getattr(self, comp):
-                raise ValueError(f'Config.{", ".join(asked)} configures {comp.upper()}, which is off: '
-                                 f'switch it on ({comp}=True, or components with {comp}) or leave the field at its default')
+                raise ValueError(f'Config.{", ".join(asked)} configures {comp.upper()}, which is off: switch it '
+                                 f'on ({comp}=True, or components with {comp}) or leave the field at its default')
 
     def check_values(self):
         "Refuse a value of the wrong type or out of range, naming the field, the value and what is allowed."
@@ -178,7 +180,8 @@ class Config:
                     setattr(self, f.name, value)
             if f.name == 'image_size': continue  # checked below, with the backbone's patch size
             if not _is_a(value, hint):
-                raise ValueError(f'Config.{f.name}={value!r} (type {type(value).__name__}): expected {_type_words(hint)}')
+                raise ValueError(f'Config.{f.name}={value!r} (type '
+                                 f'{type(value).__name__}): expected {_type_words(hint)}')
             if isinstance(value, float) and not math.isfinite(value):
                 raise ValueError(f'Config.{f.name}={value!r}: expected a finite number')
         if self.dataset not in DATASETS:
@@ -198,12 +201,14 @@ class Config:
         bad_weights = {k: v for k, v in self.loss_weights.items() if not isinstance(k, str) or not _is_a(v, float) or v < 0}
         if bad_weights: raise ValueError(f'Config.loss_weights has {bad_weights}: expected loss name -> number >= 0')
         if self.dar_steps > self.dar_T:
-            raise ValueError(f'Config.dar_steps={self.dar_steps}: expected at most dar_T={self.dar_T} (DDIM skips steps)')
+            raise ValueError(f'Config.dar_steps={self.dar_steps}: expected '
+                             f'at most dar_T={self.dar_T} (DDIM skips steps)')
         if not self.output_dir: raise ValueError("Config.output_dir='': expected the run directory's path")
         try:
             torch.device(self.device)
         except RuntimeError:
-            raise ValueError(f"Config.device={self.device!r}: expected a torch device such as 'cpu', 'cuda' or 'cuda:1'") from None
+            raise ValueError(f"Config.device={self.device!r}: expected a "
+                             "torch device such as 'cpu', 'cuda' or 'cuda:1'") from None
 
     @property
     def components(self) -> str:
@@ -235,8 +240,8 @@ class Config:
         d = flat_config_fields(d, source)
         changed = {k: v for k, v in d.items() if k in RETIRED_FIELDS and v != RETIRED_FIELDS[k]}
         if changed:
-            raise ValueError(f'{source}: {changed}: this version has no such fields (tau is fixed; the annealing they set '
-                             'is gone): delete them to load the file, and check that the run is the one you mean')
+            raise ValueError(f'{source}: {changed}: this version has no such fields (tau is fixed; the annealing they '
+                             'set is gone): delete them to load the file, and check that the run is the one you mean')
         d = {k: v for k, v in d.items() if k not in RETIRED_FIELDS}
         unknown = set(d) - {f.name for f in dataclasses.fields(cls)}
         if unknown:
@@ -300,8 +305,8 @@ def _checked_image_size(value, backbone: str) -> tuple[int, int]:
         else:
             covered = (f'would be cut to a {height // patch}x{width // patch} grid of patches covering '
                        f'{height // patch * patch}x{width // patch * patch} pixels, the rest silently dropped')
-        raise ValueError(f'{where}: height and width must be multiples of the patch size {patch} of {backbone} (the image '
-                         f'{covered}): use e.g. {suggestion}')
+        raise ValueError(f'{where}: height and width must be multiples of the patch size '
+                         f'{patch} of {backbone} (the image {covered}): use e.g. {suggestion}')
     return (height, width)
 
 RESULT_NEUTRAL_FIELDS = ('device', 'num_workers', 'eval_batch_size', 'log_every', 'output_dir', 'resume', 'check_images')

@@ -164,8 +164,9 @@ def comparison_table(results: dict, metric: str = 'R1') -> str:
         elif not base.get('n'): d = dict(delta=None, se=None, verdict='no baseline run')
         else: d = difference(ours or {}, base.get('test', {}).get(metric) or {})
         dcell = '—' if d['delta'] is None else _pm(d['delta']) + ('' if d['se'] is None else f" ± {d['se']:.2f}")
-        lines.append(f"| {row} | {'—' if p is None else f'{p:.2f}'} | {_pm(None if p is None or row == BASELINE else p - pb)} | "
-                     f"{fmt_stat(ours)} | {dcell} | {d['verdict']} |")
+        lines.append(f"| {row} | {'—' if p is None else f'{p:.2f}'} | "
+                     f"{_pm(None if p is None or row == BASELINE else p - pb)} "
+                     f"| {fmt_stat(ours)} | {dcell} | {d['verdict']} |")
     return '\n'.join(lines)
 
 _NAMES = dict(cum='CUM', rucm='RUCM', dar='DAR')
@@ -176,15 +177,18 @@ def commentary(results: dict, metric: str = 'R1', alpha: float = .05) -> str:
     rows = {r: v for r, v in results['rows'].items() if v.get('n') and r in ROWS}   # the peer rows: peer_commentary
     if not rows: return 'No finished runs: nothing to say yet.'
     n_seeds = sorted({v['n'] for v in rows.values()})
-    out = [f"Measured here: {results.get('dataset')}, {results['n_finished']} of {results['n_expected']} runs finished, "
-           f"{'/'.join(map(str, n_seeds))} seed(s) per row; test {metric} after each row's final evaluation stage."]
+    out = [f"Measured here: {results.get('dataset')}, {results['n_finished']} of "
+           f"{results['n_expected']} runs finished, {'/'.join(map(str, n_seeds))} "
+           f"seed(s) per row; test {metric} after each row's final evaluation stage."]
     if n_seeds == [1]:
-        out.append('**With one seed per row the seed spread is unknown, so no difference below can be told from noise.**')
+        out.append('**With one seed per row the seed spread is unknown, '
+                   'so no difference below can be told from noise.**')
     # main effects over the factorial design
     me = main_effects({r: v.get('test', {}).get(metric) for r, v in rows.items()})
     pme = paper_main_effects(metric=metric)
     if me:
-        out += ['', f'**Main effects** (mean {metric} of the 4 rows with a component minus the 4 without; paper on CUHK-PEDES in brackets):']
+        out += ['', f'**Main effects** (mean {metric} of the 4 rows with a component '
+                    'minus the 4 without; paper on CUHK-PEDES in brackets):']
         for c, e in me.items():
             se = '' if e['se'] is None else f" ± {e['se']:.2f} (SE)"
             out.append(f"- {_NAMES[c]}: {_pm(e['delta'])}{se}: {e['verdict']}" + (f" [paper {_pm(pme[c])}]" if c in pme else '') + '.')
@@ -204,17 +208,19 @@ def commentary(results: dict, metric: str = 'R1', alpha: float = .05) -> str:
             out.append(f"- `{r}`: {fmt_stat(v['test'].get(metric))}, Δ = {_pm(d['delta'])}{se}: {why}; "
                        f"paper {_pm(paper[r][metric] - paper[BASELINE][metric])}.")
         ups = [r for r, v in rows.items() if r != BASELINE
-               and difference(v['test'].get(metric, {}), base['test'].get(metric, {}), alpha)['verdict'] == 'beyond noise']
+               and difference(v['test'].get(metric, {}), base['test'].get(metric, {}), alpha)['verdict'] == 'beyond '
+                                                                                                            'noise']
         if n_seeds != [1]:
-            out.append(f"Rows above or below the baseline by more than the seed spread: {', '.join(f'`{r}`' for r in ups) or 'none'}"
-                       f" (of {len(rows) - 1}).")
+            out.append("Rows above or below the baseline by more than the seed spread: "
+                       f"{', '.join(f'`{r}`' for r in ups) or 'none'} (of {len(rows) - 1}).")
     else: out += ['', 'The baseline row has no finished run: no comparison with it.']
     # stage gains, paired within runs, pooled over the rows that have the stage
     gains = {}
     for v in rows.values():
         for s, g in (v.get('stage_gains') or {}).items(): gains.setdefault(s, []).extend(g['values'])
     if gains:
-        out += ['', f'**What each evaluation stage adds on the same model** ({metric} after minus before the stage, pooled over runs):']
+        out += ['', '**What each evaluation stage adds on the same model** '
+                    f'({metric} after minus before the stage, pooled over runs):']
         for s, vals in sorted(gains.items(), key=lambda kv: list(STAGE_NAMES).index(kv[0]) if kv[0] in STAGE_NAMES else 99):
             g = paired_gain(vals, alpha)
             se = '' if g['se'] is None else f" ± {g['se']:.2f} (SE, {_runs(g['n'])}, p = {g['p']:.3f})"
@@ -233,14 +239,16 @@ def commentary(results: dict, metric: str = 'R1', alpha: float = .05) -> str:
                         'No run shows uncertainty growing with ambiguity.' if above == 0 else
                         f'Uncertainty grows with ambiguity in {above} of {len(cis)} runs only.')]
         else:
-            out += ['', "**CUM's σ against caption ambiguity**: not available (no synthetic ground truth in these runs' analysis)."]
+            out += ['', "**CUM's σ against caption ambiguity**: not available "
+                        "(no synthetic ground truth in these runs' analysis)."]
     # RUCM: leak-free vs oracle
     og = [x for r, v in rows.items() if 'rucm' in row_components(r) for x in (v.get('oracle_gain') or {}).get('values', [])]
     if og:
         g = paired_gain(og, alpha)
         out += ['', f"**Leak-free vs oracle RUCM**: fusing each query with its own ground-truth image's annotation (the reference "
                     f"code's protocol) changes {metric} by {_pm(g['delta'])}" + ('' if g['se'] is None else f" ± {g['se']:.2f} (SE)") +
-                    f" over {_runs(len(og))} ({g['verdict']})" + (': that much of an oracle-protocol number is the leak.'
+                    f" over {_runs(len(og))} ({g['verdict']})" + (': that much of an oracle-protocol '
+                                                                  'number is the leak.'
                     if g['verdict'] == 'beyond noise' and g['delta'] > 0 else ': one run cannot be told from noise.'
                     if g['verdict'] == 'one seed' else ': no inflation beyond the seed spread here.')]
     # selection: validation R1 of the chosen epoch vs test R1 of the same weights
@@ -287,8 +295,9 @@ def peer_commentary(results: dict, metric: str = 'R1', alpha: float = .05, paper
     if base is None: return 'IRRA has no finished run: no method can be compared with it.'
     published = PAPER['PEERS'].get(paper_dataset, {})
     pub_base = published.get(PEER_BASELINE, {}).get(metric)
-    out = [f"Measured here: {results.get('dataset')}, {'/'.join(str(v['n']) for v in rows.values())} seed(s) per method, "
-           f"test {metric} after each method's final evaluation stage; IRRA {fmt_stat(base['test'].get(metric))}."]
+    out = [f"Measured here: {results.get('dataset')}, {'/'.join(str(v['n']) for v in rows.values())} "
+           f"seed(s) per method, test {metric} after each method's final "
+           f"evaluation stage; IRRA {fmt_stat(base['test'].get(metric))}."]
     better, worse = [], []
     for m, v in rows.items():
         if m == PEER_BASELINE: continue
@@ -301,8 +310,10 @@ def peer_commentary(results: dict, metric: str = 'R1', alpha: float = .05, paper
         elif d['verdict'] == 'within noise': why = f"within the seed spread (Welch p = {d['p']:.2f})"
         else: why = d['verdict']
         se = '' if d['se'] is None else f" ± {d['se']:.2f}"
-        out.append(f"- {_METHOD_NAMES[m]}: {fmt_stat(v['test'].get(metric))}, Δ = {_pm(d['delta'])}{se} against IRRA: {why}{paper}.")
-    out.append(f"Above IRRA by more than the seed spread: {', '.join(better) or 'none'}; below it: {', '.join(worse) or 'none'}.")
+        out.append(f"- {_METHOD_NAMES[m]}: {fmt_stat(v['test'].get(metric))}, "
+                   f"Δ = {_pm(d['delta'])}{se} against IRRA: {why}{paper}.")
+    out.append("Above IRRA by more than the seed spread: "
+               f"{', '.join(better) or 'none'}; below it: {', '.join(worse) or 'none'}.")
     return '\n'.join(out)
 
 # %% ../nbs/18_report.ipynb #99378641

@@ -284,8 +284,8 @@ def check_same_run(run_dir: Path, cfg: Config, checkpoint: dict, checkpoint_path
     listed = '; '.join(f'{name}: {old!r} in the run, {new!r} now' + (f' ({_FILLED_IN[name]})' if name in _FILLED_IN else '')
                        for name, (old, new) in differences.items())
     raise ConfigMismatchError(
-        f'{run_dir} holds a run with another configuration (recorded in {source}): {listed}. Resuming would continue the '
-        'recorded run (its optimiser state and schedule) under a record that claims the new settings. '
+        f'{run_dir} holds a run with another configuration (recorded in {source}): {listed}. Resuming would '
+        'continue the recorded run (its optimiser state and schedule) under a record that claims the new settings. '
         f'{_start_over_advice(run_dir)} Fields that may differ on a restart: {", ".join(RESULT_NEUTRAL_FIELDS)}.')
 
 def _best_weights(run_dir: Path, checkpoint: dict, checkpoint_path: Path) -> dict:
@@ -296,7 +296,8 @@ def _best_weights(run_dir: Path, checkpoint: dict, checkpoint_path: Path) -> dic
     advice = (f'{checkpoint_path} (from an older cumdr) keeps no copy of them. {_start_over_advice(run_dir)}')
     best = read_checkpoint(run_dir / 'best.pt', f'It holds the weights of the best epoch, {best_epoch}; {advice}')
     if best.get('epoch') != best_epoch:
-        raise CheckpointError(f"{run_dir / 'best.pt'} holds epoch {best.get('epoch')}, not the best epoch {best_epoch}; {advice}")
+        raise CheckpointError(f"{run_dir / 'best.pt'} holds epoch {best.get('epoch')}, "
+                              f"not the best epoch {best_epoch}; {advice}")
     return best['model']
 
 def truncate_log(run_dir: Path, epoch: int) -> None:
@@ -344,8 +345,8 @@ def check_inputs(cfg: Config, data, annotations: dict | None = None, progress: b
     if problems:
         listed = ''.join(f'\n  {p}' for p in problems[:30]) + (f'\n  ... and {len(problems) - 30} more' if len(problems) > 30 else '')
         raise PedesFormatError(f'{data.annotation_file}: {len(problems)} problem(s) in data this run reads only after '
-                               f'training has started (validation after each epoch, test at the end):{listed}\n'
-                               'Fix or remove those entries before training (check_images=False skips the image check).')
+                               f'training has started (validation after each epoch, test at the end):{listed}\nFix '
+                               'or remove those entries before training (check_images=False skips the image check).')
 
 # %% ../nbs/09_train.ipynb #b5831e6c
 def train(cfg: Config, data=None, stop_after: int | None = None, progress: bool = True,
@@ -399,8 +400,9 @@ def _train_locked(cfg: Config, run_dir: Path, device: str, data, stop_after: int
             opt.load_state_dict(ck['optimizer'])
             sched.load_state_dict(ck['scheduler'])
         except (RuntimeError, ValueError, KeyError) as e:
-            raise ConfigMismatchError(f'{ck_path} does not fit the model this configuration builds '
-                                      f'({str(e).strip().splitlines()[0][:300]}). {_start_over_advice(run_dir)}') from None
+            raise ConfigMismatchError(f'{ck_path} does not fit the model this '
+                                      f'configuration builds ({str(e).strip().splitlines()[0][:300]}). '
+                                      f'{_start_over_advice(run_dir)}') from None
         start, best = ck['epoch'] + 1, ck['best']
         best_state = _best_weights(run_dir, ck, ck_path)
         if is_main():

@@ -26,7 +26,8 @@ class GaussianHead(nn.Module):
     def __init__(self, dim: int, heads: int = 8, sigma_init: float = 1., mlp_ratio: float = 2.):
         super().__init__()
         if dim % 2:
-            raise ValueError(f'GaussianHead: dim must be even (the attention output is split into mu and sigma halves), got {dim}')
+            raise ValueError('GaussianHead: dim must be even (the attention '
+                             f'output is split into mu and sigma halves), got {dim}')
         if dim % heads: raise ValueError(f'GaussianHead: dim={dim} must be divisible by heads={heads}')
         if sigma_init <= 0: raise ValueError(f'GaussianHead: sigma_init must be > 0, got {sigma_init}')
         self.dim, hidden = dim, int(dim * mlp_ratio)
@@ -48,7 +49,8 @@ class GaussianHead(nn.Module):
         if x.ndim != 3 or x.shape[-1] != self.dim:
             raise ValueError(f'GaussianHead: expected tokens of shape (B, N, {self.dim}), got {tuple(x.shape)}')
         if pad is not None and (pad.shape != x.shape[:2] or pad.dtype != torch.bool):
-            raise ValueError(f'GaussianHead: pad must be a bool tensor of shape {tuple(x.shape[:2])}, got {pad.dtype} {tuple(pad.shape)}')
+            raise ValueError('GaussianHead: pad must be a bool tensor of shape '
+                             f'{tuple(x.shape[:2])}, got {pad.dtype} {tuple(pad.shape)}')
         h = self.ln_in(F.gelu(self.fc(x)))                                   # h = LN(GELU(W x))
         a = self.attn(h, h, h, key_padding_mask=pad, need_weights=False)[0]  # MHSA with -inf on padding keys
         a_mu, a_sigma = a.chunk(2, dim=-1)                                   # channel-wise split, D/2 each
@@ -281,6 +283,7 @@ def check_sigma_alive(epochs: list[dict], sigma_init: float, min_change: float =
         if abs(level) < min_change and (spread is None or abs(spread) < min_change):
             median = last['sigma'][key][1]
             why = '' if spread is None else f', and its spread between inputs changed by {spread:+.1%}'
-            raise SigmaNotTrained(f'{key} sigma did not move: median mean-sigma {median:.4g} after epoch '
-                                  f'{last.get("epoch")} is within {min_change:.0%} of its initial {sigma_init:.4g}{why}')
+            raise SigmaNotTrained(f'{key} sigma did not move: median mean-sigma {median:.4g} '
+                                  f'after epoch {last.get("epoch")} is within '
+                                  f'{min_change:.0%} of its initial {sigma_init:.4g}{why}')
     return out
