@@ -17,7 +17,8 @@ from pathlib import Path
 from .backbone import read_checkpoint, sha256_of
 from .datasets import DATASETS, PedesData, TrainSample, load_pedes
 from .files import atomic_file
-from .synthetic import ATTRIBUTE_NAMES, generate, load_meta
+from .synthetic import generate, load_meta
+from .world import ATTRIBUTE_NAMES
 from .train import make_config, train
 
 # %% auto #0

@@ -1,8 +1,8 @@
 """Draw the README's opening figure: captioned synthetic people beside the retrieval pipeline, CUM, RUCM and DAR marked.
 
 Usage: python tools/hero_figure.py [OUT]   (default nbs/images/hero.png; README.md shows it)
-The people and captions come from `cumdr.synthetic` (identities 3, 7, 11, 19, front view, seeded); the diagram is
-drawn with matplotlib patches, so the figure is regenerated, not edited by hand.
+The people and captions come from `cumdr.world`, `cumdr.painter` and `cumdr.captions` (identities 3, 7, 11, 19, front
+view, seeded); the diagram is drawn with matplotlib patches, so the figure is regenerated, not edited by hand.
 """
 import sys
 import textwrap
@@ -14,7 +14,9 @@ import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.patches import FancyArrowPatch, FancyBboxPatch
 
-from cumdr.synthetic import render_person, sample_identity, visible_attributes, write_caption
+from cumdr.captions import write_caption
+from cumdr.painter import render_person
+from cumdr.world import sample_identity, visible_attributes
 
 out = Path(sys.argv[1] if len(sys.argv) > 1 else Path(__file__).resolve().parent.parent / 'nbs' / 'images' / 'hero.png')
 fig = plt.figure(figsize=(13, 4.6))
