@@ -17,8 +17,10 @@ import torch.nn.functional as F
 from cumdr.diffusion import CandidateDenoiser, GaussianDiffusion, refine_topk, refine_topk_loop
 
 p = argparse.ArgumentParser()
-p.add_argument('--queries', type=int, default=6156); p.add_argument('--gallery', type=int, default=3074)
-p.add_argument('--dim', type=int, default=512); p.add_argument('--chunk', type=int, default=1024)
+p.add_argument('--queries', type=int, default=6156)
+p.add_argument('--gallery', type=int, default=3074)
+p.add_argument('--dim', type=int, default=512)
+p.add_argument('--chunk', type=int, default=1024)
 p.add_argument('--device', default='cuda' if torch.cuda.is_available() else 'cpu')
 p.add_argument('--threads', type=int, default=1,
                help='CPU threads (default 1: on a shared 2-core machine a second thread slows the many small '
@@ -37,11 +39,13 @@ txt = F.normalize(torch.randn(a.queries, a.dim, generator=g), dim=-1).to(a.devic
 img = F.normalize(torch.randn(a.gallery, a.dim, generator=g), dim=-1).to(a.device)
 scores = txt @ img.T
 torch.manual_seed(0)
-den = CandidateDenoiser(a.dim).to(a.device).eval(); gd = GaussianDiffusion(1000)
+den = CandidateDenoiser(a.dim).to(a.device).eval()
+gd = GaussianDiffusion(1000)
 
 def timed(fn):
     if on_gpu: torch.cuda.synchronize()
-    t = time.perf_counter(); out = fn()
+    t = time.perf_counter()
+    out = fn()
     if on_gpu: torch.cuda.synchronize()
     return out, time.perf_counter() - t
 

@@ -45,7 +45,8 @@ p.add_argument('--rerank-k', type=int, default=None,
                     "where 128 would take ~25 min; the k=128 time is then extrapolated)")
 p.add_argument('--itm-chunk', type=int, default=None,
                help="(query, image) pairs per ITM forward (default: ItmRerank's, 1024; on CPU 64-256 was ~2x faster per pair)")
-p.add_argument('--dar-k', type=int, default=15); p.add_argument('--dar-steps', type=int, default=50)
+p.add_argument('--dar-k', type=int, default=15)
+p.add_argument('--dar-steps', type=int, default=50)
 p.add_argument('--loop-queries', type=int, default=64, help='queries the per-query loop runs (then extrapolated)')
 p.add_argument('--ids', type=int, default=1000, help='test identities (CUHK-PEDES: 1000); val has as many')
 p.add_argument('--threads', type=int, default=None,
@@ -64,12 +65,16 @@ def sync():
     if on_gpu: torch.cuda.synchronize()
 
 def timed(fn):
-    sync(); t = time.perf_counter(); out = fn(); sync()
+    sync()
+    t = time.perf_counter()
+    out = fn()
+    sync()
     return out, time.perf_counter() - t
 
 # ---------------------------------------------------------------- data: exactly CUHK-PEDES-sized splits
 def sizes(split):
-    ids, imgs, caps = CUHK[split]; f = a.ids / ids
+    ids, imgs, caps = CUHK[split]
+    f = a.ids / ids
     return a.ids, round(imgs * f), round(caps * f)
 
 def cut(entries, root: Path, split: str) -> RetrievalSplit:
@@ -78,7 +83,8 @@ def cut(entries, root: Path, split: str) -> RetrievalSplit:
     by_id = {}
     for e in entries: by_id.setdefault(e['id'], []).append(e)
     if len(by_id) != n_ids: raise ValueError(f'{split}: {len(by_id)} identities, expected {n_ids}')
-    base = [es[:3] for es in by_id.values()]; extra = [es[3] for es in by_id.values() if len(es) > 3]
+    base = [es[:3] for es in by_id.values()]
+    extra = [es[3] for es in by_id.values() if len(es) > 3]
     if sum(map(len, base)) > n_img or sum(map(len, base)) + len(extra) < n_img:
         raise ValueError(f'{split}: cannot pick {n_img} images from {sum(len(es) for es in by_id.values())}')
     chosen = sorted([e for es in base for e in es] + extra[:n_img - sum(map(len, base))],
@@ -137,7 +143,11 @@ class Stopwatch:
     "Time spent inside a wrapped callable (model.encode_image / encode_text): forward time vs the loader's."
     def __init__(self, fn): self.fn, self.s = fn, 0.
     def __call__(self, *args):
-        sync(); t = time.perf_counter(); out = self.fn(*args); sync(); self.s += time.perf_counter() - t
+        sync()
+        t = time.perf_counter()
+        out = self.fn(*args)
+        sync()
+        self.s += time.perf_counter() - t
         return out
 
 phase = {}
@@ -175,7 +185,8 @@ qp, gp = enc.query_pids.cpu().numpy(), enc.gallery_pids.cpu().numpy()
 loop_t = dict.fromkeys(['global', 'rucm', 'itm', 'dar', 'metrics'], 0.)
 
 def lap(name, fn):
-    out, dt = timed(fn); loop_t[name] += dt
+    out, dt = timed(fn)
+    loop_t[name] += dt
     return out
 
 def itm_row(q, row):
@@ -220,7 +231,8 @@ sub = {n: retrieval_metrics(s[:nl], enc.query_pids[:nl], enc.gallery_pids) for n
 mdiff = max(abs(sub[n][k] - loop_metrics[n][k] / nl) for n in scores for k in METRICS)
 sub_enc = dataclasses.replace(enc, txt_global=enc.txt_global[:nl], txt_logsig=enc.txt_logsig[:nl])  # the loop's queries
 one = ComplementaryFusion(cfg.rucm_protocol, cfg.rucm_weighting, beta=1.)(scores['global'][:nl], dict(ctx, enc=sub_enc))
-beta_save = beta; beta = 1.
+beta_save = beta
+beta = 1.
 fdiff = (torch.stack([fusion_row(q, scores['global'][q]) for q in range(nl)]) - one).abs().max().item()
 beta = beta_save
 

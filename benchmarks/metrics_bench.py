@@ -10,8 +10,10 @@ import torch
 from cumdr.metrics import METRICS, retrieval_metrics, retrieval_metrics_loop
 
 p = argparse.ArgumentParser()
-p.add_argument('--queries', type=int, default=6156); p.add_argument('--gallery', type=int, default=3074)
-p.add_argument('--ids', type=int, default=1000); p.add_argument('--device', default='cpu')
+p.add_argument('--queries', type=int, default=6156)
+p.add_argument('--gallery', type=int, default=3074)
+p.add_argument('--ids', type=int, default=1000)
+p.add_argument('--device', default='cpu')
 a = p.parse_args()
 g = torch.Generator().manual_seed(0)
 gallery_pids = torch.arange(a.gallery) % a.ids
@@ -19,7 +21,8 @@ query_pids = gallery_pids[torch.randint(0, a.gallery, (a.queries,), generator=g)
 sims = torch.randn(a.queries, a.gallery, generator=g)
 
 def timed(fn):
-    t = time.perf_counter(); out = fn()
+    t = time.perf_counter()
+    out = fn()
     if a.device.startswith('cuda'): torch.cuda.synchronize()
     return out, time.perf_counter() - t
 

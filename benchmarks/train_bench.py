@@ -85,7 +85,8 @@ def random_ids(n: int, lo: int, hi: int, g: torch.Generator, L: int = 77) -> tor
 
 def random_batch(model, cfg, g) -> dict:
     "A batch of the shapes `train_loader` yields (2 captions per identity, as IRRA's batches mostly are)."
-    B = a.batch; H, W = cfg.image_size
+    B = a.batch
+    H, W = cfg.image_size
     pids = torch.randint(0, NUM_CLASSES, ((B + 1) // 2,), generator=g).repeat_interleave(2)[:B]
     batch = dict(pids=pids, image_ids=torch.arange(B), images=torch.randn(B, 3, H, W, generator=g),
                  caption_ids=random_ids(B, 10, 40, g))                     # CUHK-PEDES captions: ~15-70 tokens
@@ -95,7 +96,8 @@ def random_batch(model, cfg, g) -> dict:
 
 def bench_step(components: str, lever: str = 'plain') -> dict:
     cfg = config(components, lever)
-    torch.manual_seed(a.seed); torch.use_deterministic_algorithms(cfg.deterministic)  # as train() does
+    torch.manual_seed(a.seed)
+    torch.use_deterministic_algorithms(cfg.deterministic)  # as train() does
     model = CUMDR(cfg, NUM_CLASSES).to(a.device).train()
     opt = build_optimizer(model, cfg)
     fwd = torch.compile(model, backend=cfg.compile) if cfg.compile else model   # as train() does
@@ -122,7 +124,11 @@ def bench_step(components: str, lever: str = 'plain') -> dict:
     if on_gpu: torch.cuda.reset_peak_memory_stats()
     times = []
     for i in range(warmup, warmup + steps):
-        sync(); t = time.perf_counter(); step(i); sync(); times.append(time.perf_counter() - t)
+        sync()
+        t = time.perf_counter()
+        step(i)
+        sync()
+        times.append(time.perf_counter() - t)
     peak = torch.cuda.max_memory_allocated() / 2 ** 30 if on_gpu else None
     prof = None
     if a.profile:
@@ -173,7 +179,10 @@ def bench_loader(cfg, workers: int, n_batches: int, cached: bool = False) -> tup
     t_build = time.perf_counter() - t
     if n_batches + 1 > len(loader): raise SystemExit(f'--loader-batches {n_batches}: the synthetic set has only '
                                                     f'{len(loader)} batches of {a.batch}; raise --loader-ids')
-    it = iter(loader); t = time.perf_counter(); next(it); t_first = time.perf_counter() - t
+    it = iter(loader)
+    t = time.perf_counter()
+    next(it)
+    t_first = time.perf_counter() - t
     t = time.perf_counter()
     for _ in range(n_batches): aug(next(it))
     sync()
@@ -192,7 +201,8 @@ results = {}
 for comp, lever in [(c, l) for c in a.components for l in a.levers]:
     r = results[comp, lever] = bench_step(comp, lever)
     cfg, t = r['cfg'], r['times']
-    med = statistics.median(t); ips = a.batch * len(t) / sum(t)
+    med = statistics.median(t)
+    ips = a.batch * len(t) / sum(t)
     tflops = r['flops'] / med / 1e12
     print(f'\n[{cfg.components}, {lever}] {cfg.image_size[0]}x{cfg.image_size[1]}, cross {cfg.cross_layers} layer(s), '
           f'{r["params"] / 1e6:.1f} M trainable parameters; losses: {" + ".join(r["losses"])}')

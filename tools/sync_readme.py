@@ -20,10 +20,12 @@ def render(nb_path: Path) -> str:
     return '<!-- generated from nbs/index.ipynb by tools/sync_readme.py: edit the notebook, not this file -->\n\n' + '\n\n'.join(parts) + '\n'
 
 if __name__ == '__main__':
-    text = render(root / 'nbs' / 'index.ipynb'); readme = root / 'README.md'
+    text = render(root / 'nbs' / 'index.ipynb')
+    readme = root / 'README.md'
     if '--check' in sys.argv:
         if not readme.exists() or readme.read_text(encoding='utf-8') != text:
             sys.exit('README.md is out of date with nbs/index.ipynb: run python tools/sync_readme.py')
         print('README.md matches nbs/index.ipynb')
     else:
-        readme.write_text(text, encoding='utf-8'); print(f'wrote {readme}')
+        readme.write_text(text, encoding='utf-8')
+        print(f'wrote {readme}')
