@@ -28,7 +28,7 @@ import torch
 from cumdr.datasets import RetrievalSplit, read_annotations
 from cumdr.diffusion import fuse_topk
 from cumdr.evaluate import autocast_for, combine_topk, default_stages, encode_split, run_stages
-from cumdr.matching import ComplementaryFusion, annotation_features, complementary_scores, pair_uncertainty
+from cumdr.fusion import ComplementaryFusion, annotation_features, complementary_scores, pair_uncertainty
 from cumdr.metrics import METRICS, retrieval_metrics, retrieval_metrics_loop
 from cumdr.model import CUMDR
 from cumdr.synthetic import generate

@@ -15,6 +15,7 @@ from pathlib import Path
 import yaml
 
 import cumdr
+from .files import atomic_write_text, read_json
 from .model import flat_config_fields
 from .report import (BASELINE, METHOD_ROWS, METHODS, ROWS, canonical_row, peer_commentary, peer_table,
                           plot_results, results_markdown, row_components, run_parameters)
@@ -48,7 +49,9 @@ def notebook_parameters(notebook: str | Path) -> dict:
     src = ''.join(src) if isinstance(src, list) else src
     names = {}
     for node in ast.parse(src).body:
-        targets = node.targets if isinstance(node, ast.Assign) else [node.target] if isinstance(node, ast.AnnAssign) else []
+        if isinstance(node, ast.Assign): targets = node.targets
+        elif isinstance(node, ast.AnnAssign): targets = [node.target]
+        else: targets = []
         for t in targets:
             if not isinstance(t, ast.Name) or node.value is None: continue
             try: names[t.id] = ast.literal_eval(node.value)
@@ -78,8 +81,9 @@ def shared_synthetic_data(root: str | Path, dataset: str, ids: int, seed: int = 
     if meta.exists():
         gen = json.loads(meta.read_text())['generator']
         if (gen['format'], gen['ids'], gen['seed']) != (dataset, ids, seed):
-            raise ValueError(f"{meta} holds a synthetic {gen['format']} with {gen['ids']} identities (seed {gen['seed']}); this "
-                             f'batch asks for {dataset} with {ids} (seed {seed}): use another output_dir, or pass root_dir')
+            raise ValueError(f"{meta} holds a synthetic {gen['format']} with {gen['ids']} identities "
+                             f"(seed {gen['seed']}); this batch asks for {dataset} with {ids} (seed {seed}): "
+                             'use another output_dir, or pass root_dir')
     else: generate(root, dataset, ids, seed)
     return root
 
@@ -87,7 +91,8 @@ def shared_synthetic_data(root: str | Path, dataset: str, ids: int, seed: int = 
 def papermill_execute(notebook: Path, output_path: Path, parameters: dict, kernel_name: str) -> None:
     "Execute `notebook` into `output_path` with papermill (the executed notebook keeps every output, also on failure)."
     import papermill as pm
-    pm.execute_notebook(str(notebook), str(output_path), parameters=parameters, kernel_name=kernel_name, progress_bar=False)
+    pm.execute_notebook(str(notebook), str(output_path), parameters=parameters, kernel_name=kernel_name,
+                        progress_bar=False)
 
 def is_finished(run_dir: str | Path) -> bool:
     "A run is finished when train_eval wrote both metrics.json and analysis.json (its last files)."
@@ -103,20 +108,21 @@ def _record_batch(output_dir: Path, dataset: str, rows: list, seeds: list, param
     f = output_dir / 'batch.json'
     new = dict(dataset=dataset, params=params, rows=rows, seeds=seeds, notebook=str(notebook))
     if f.exists():
-        old = json.loads(f.read_text())
+        old = read_json(f)
         diff = {k: dict(recorded=old.get(k), now=new[k]) for k in ('dataset', 'params') if old.get(k) != new[k]}
         if diff:
             raise ValueError(f'{output_dir} holds a batch with other settings '
                              f'{diff}: use a new output_dir (or delete {f})')
         new['rows'] = [r for r in (*ROWS, *METHODS) if r in old['rows'] or r in rows]
         new['seeds'] = sorted(set(old['seeds']) | set(seeds))
-    f.write_text(json.dumps(new, indent=1))
+    atomic_write_text(f, json.dumps(new, indent=1))
     return new
 
 def run_ablation(output_dir: str | Path, dataset: str = 'CUHK-PEDES', rows=ROWS, seeds=(0,), params: dict | None = None,
                  notebook: str | Path | None = None, kernel: str = 'python3', execute=None, progress: bool = True,
                  raise_on_error: bool = True) -> list[Path]:
-    "Execute train_eval for every row × seed into output_dir/<row>/seed<k>, skipping finished runs; returns the run dirs."
+    """Execute train_eval for every row × seed into output_dir/<row>/seed<k>, skipping finished runs; returns the run
+    dirs."""
     output_dir = Path(output_dir).resolve()
     notebook = train_eval_notebook(notebook)
     rows = list(dict.fromkeys(canonical_row(r) for r in rows))
@@ -133,7 +139,8 @@ def run_ablation(output_dir: str | Path, dataset: str = 'CUHK-PEDES', rows=ROWS,
         ids = params.get('synthetic_ids') or PRESETS['small']['synthetic_ids']
         run_params['root_dir'] = str(shared_synthetic_data(output_dir / 'data', dataset, int(ids)))
     execute = execute or papermill_execute
-    runs = list({run_dir_of(output_dir, row, seed): (row, seed) for seed in seeds for row in rows}.values())  # once per dir
+    # once per dir
+    runs = list({run_dir_of(output_dir, row, seed): (row, seed) for seed in seeds for row in rows}.values())
     failed = []
 
     def log(line):
@@ -153,7 +160,8 @@ def run_ablation(output_dir: str | Path, dataset: str = 'CUHK-PEDES', rows=ROWS,
         t0 = time.time()
         try:
             execute(notebook, run_dir / 'train_eval.ipynb',
-                    dict(run_params, dataset=dataset, **run_parameters(row), seed=seed, output_dir=str(run_dir)), kernel)
+                    dict(run_params, dataset=dataset, **run_parameters(row), seed=seed,
+                         output_dir=str(run_dir)), kernel)
             if not is_finished(run_dir):
                 raise RuntimeError(f'{notebook.name} ended without writing metrics.json and analysis.json')
         except Exception as e:
@@ -167,21 +175,19 @@ def run_ablation(output_dir: str | Path, dataset: str = 'CUHK-PEDES', rows=ROWS,
     return [run_dir_of(output_dir, row, seed) for row, seed in runs]
 
 # %% ../nbs/11_ablation.ipynb #a62e8d6e
-def _read_json(path: Path) -> dict:
-    try: return json.loads(path.read_text())
-    except json.JSONDecodeError as e: raise ValueError(f'{path} is not valid JSON: {e}') from None
-
 def read_run(run_dir: str | Path) -> dict:
     "The numbers of one finished run: metrics.json, analysis.json and the validation curve from log.jsonl."
     run_dir = Path(run_dir)
-    m = _read_json(run_dir / 'metrics.json')
-    a = _read_json(run_dir / 'analysis.json')
+    m = read_json(run_dir / 'metrics.json')
+    a = read_json(run_dir / 'analysis.json')
     if not m.get('test'): raise ValueError(f"{run_dir / 'metrics.json'} has no 'test' metrics")
     curve = None
     if (run_dir / 'log.jsonl').exists():
-        ep = [r for r in map(json.loads, (run_dir / 'log.jsonl').read_text().splitlines()) if r.get('kind') == 'epoch' and r.get('val')]
+        records = map(json.loads, (run_dir / 'log.jsonl').read_text().splitlines())
+        ep = [r for r in records if r.get('kind') == 'epoch' and r.get('val')]
         curve = dict(epoch=[r['epoch'] for r in ep], R1=[r['val'][list(r['val'])[-1]]['R1'] for r in ep])
-    cfg = flat_config_fields(yaml.safe_load((run_dir / 'config.yaml').read_text())) if (run_dir / 'config.yaml').exists() else {}
+    config_file = run_dir / 'config.yaml'
+    cfg = flat_config_fields(yaml.safe_load(config_file.read_text())) if config_file.exists() else {}
     return dict(metrics=m, analysis=a, val_curve=curve, config=cfg or {})
 
 def _final(stages: dict) -> dict: return stages[list(stages)[-1]]
@@ -200,9 +206,11 @@ def summarize_row(row: str, runs: dict[int, dict]) -> dict:
     out['test'] = {k: seed_stat([_final(m['test']).get(k) for m in M]) for k in _final(M[0]['test'])}
     out['global_R1'] = seed_stat([m['test'].get('global', {}).get('R1') for m in M])
     out['val_R1'] = seed_stat([_final(m['val'])['R1'] if m.get('val') else None for m in M])
-    out['selection_gap'] = seed_stat([_final(m['val'])['R1'] - _final(m['test'])['R1'] if m.get('val') else None for m in M])
+    out['selection_gap'] = seed_stat([_final(m['val'])['R1'] - _final(m['test'])['R1'] if m.get('val') else None
+                                      for m in M])
     out['best_epoch'] = [m.get('best_epoch') for m in M]
-    out['stage_gains'] = {s: seed_stat([m['test'][s]['R1'] - m['test'][p]['R1'] for m in M if s in m['test'] and p in m['test']])
+    out['stage_gains'] = {s: seed_stat([m['test'][s]['R1'] - m['test'][p]['R1']
+                                        for m in M if s in m['test'] and p in m['test']])
                           for p, s in zip(out['stages'], out['stages'][1:])}
     if 'rucm' in c:
         has = [m for m in M if m.get('test_oracle')]
@@ -229,7 +237,8 @@ def _why_not_finished(run_dir: Path) -> str:
     return 'incomplete: no analysis.json'
 
 _CONFIG_PER_RUN = {'seed', 'output_dir', 'cum', 'rucm', 'dar', 'num_classes'}
-# fields a method sets (cumdr.train.METHODS): the batch's shared setup is read from an ablation row's run where there is one
+# fields a method sets (cumdr.train.METHODS): the batch's shared setup is read from an ablation row's run where
+# there is one
 _METHOD_FIELDS = {'loss_names', 'loss_weights', 'lfa', 'epochs', 'rerank_k'}
 
 def compile_results(output_dir: str | Path) -> dict:
@@ -237,7 +246,7 @@ def compile_results(output_dir: str | Path) -> dict:
     output_dir = Path(output_dir)
     if not output_dir.is_dir():
         raise FileNotFoundError(f'{output_dir} is not a directory (an ablation batch output_dir)')
-    batch = _read_json(output_dir / 'batch.json') if (output_dir / 'batch.json').exists() else {}
+    batch = read_json(output_dir / 'batch.json') if (output_dir / 'batch.json').exists() else {}
     found = {}
     for d in sorted(output_dir.glob('*/seed*')):
         try: row, seed = canonical_row(d.parent.name), int(d.name[4:])
@@ -247,7 +256,8 @@ def compile_results(output_dir: str | Path) -> dict:
     requested = batch.get('rows') or ROWS
     with_methods = any(m in requested or m in found for m in METHODS)
     # a method that is an ablation row (cumdr) joins the peer table whenever the batch has methods and that row ran
-    rows = [r for r in (*ROWS, *METHODS) if r in requested or r in found or (with_methods and METHOD_ROWS.get(r) in found)]
+    rows = [r for r in (*ROWS, *METHODS)
+            if r in requested or r in found or (with_methods and METHOD_ROWS.get(r) in found)]
     missing, per_row, configs, dataset = [], {}, {}, batch.get('dataset')
     expected, finished = set(), set()  # run directories: a method that is an ablation row counts once
     for row in rows:
@@ -269,8 +279,8 @@ def compile_results(output_dir: str | Path) -> dict:
     res = dict(dataset=dataset or config.get('dataset'), output_dir=str(output_dir.resolve()), baseline=BASELINE,
                seeds=seeds, n_expected=len(expected), n_finished=len(finished), missing=missing, config=config,
                params=batch.get('params'), rows=per_row)
-    (output_dir / 'results.json').write_text(json.dumps(res, indent=1))
-    (output_dir / 'results.md').write_text(results_markdown(res))
+    atomic_write_text(output_dir / 'results.json', json.dumps(res, indent=1))
+    atomic_write_text(output_dir / 'results.md', results_markdown(res))
     return res
 
 # %% ../nbs/11_ablation.ipynb #a9dd5f11
@@ -314,7 +324,8 @@ def main(argv=None, execute=None):
     except ValueError as e: raise SystemExit(str(e))
     if not a.compile_only:
         rows = (a.rows or ([] if a.methods else list(ROWS))) + a.methods
-        run_ablation(a.output_dir, a.dataset, rows, a.seeds, params, a.notebook, a.kernel, execute=execute, raise_on_error=False)
+        run_ablation(a.output_dir, a.dataset, rows, a.seeds, params, a.notebook, a.kernel, execute=execute,
+                     raise_on_error=False)
     res = compile_results(a.output_dir)
     print(results_markdown(res))
     if any(m in res['rows'] for m in METHODS): print(peer_table(res), peer_commentary(res), sep='\n\n')

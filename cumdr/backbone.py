@@ -184,7 +184,8 @@ class Backbone(nn.Module):
         self.clip = clip
         for n in ('logit_scale', 'logit_bias'):  # CLIP's learnable temperature is unused: cumdr's losses fix tau
             if isinstance(getattr(clip, n, None), nn.Parameter): getattr(clip, n).requires_grad_(False)
-        self.embed_dim = clip.text_projection.shape[1] if isinstance(clip.text_projection, torch.Tensor) else clip.text_projection.out_features
+        proj = clip.text_projection   # a Parameter, or an nn.Linear where open_clip gives it a bias
+        self.embed_dim = proj.shape[1] if isinstance(proj, torch.Tensor) else proj.out_features
         self.vocab_size = clip.token_embedding.num_embeddings
 
     def encode_image(self, images: torch.Tensor, keep: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:

@@ -118,14 +118,16 @@ def describe(rng: np.random.Generator, visible: dict, error: float = .1) -> tupl
     who = {'man': 'a man', 'woman': 'a woman'}.get(claims.get('gender'), 'a person')
     s = [f"The image shows {who} {['standing on a street', 'walking outdoors', 'in a public area'][rng.integers(3)]}."]
     p = _PRON[claims.get('gender')]
-    up = ' '.join(v for v in (claims.get('upper_colour'), claims.get('upper_pattern') if claims.get('upper_pattern') not in (None, 'plain') else None,
+    pattern = claims.get('upper_pattern') if claims.get('upper_pattern') not in (None, 'plain') else None
+    up = ' '.join(v for v in (claims.get('upper_colour'), pattern,
                               claims.get('upper_type', 'top')) if v)
     lo = ' '.join(v for v in (claims.get('lower_colour'), claims.get('lower_type', 'bottoms')) if v)
     s.append(f"{p} appears to be wearing a {up} and {lo}.")
     if 'hair_length' in claims or 'hair_colour' in claims:
         s.append(f"{p} has {' '.join(v for v in (claims.get('hair_length'), claims.get('hair_colour')) if v)} hair.")
     if claims.get('hat') not in (None, 'none'):
-        s.append(f"There is a {claims.get('hat_colour', '')} {claims['hat']} on {_POSS[claims.get('gender')]} head.".replace('  ', ' '))
+        hat = f"There is a {claims.get('hat_colour', '')} {claims['hat']} on {_POSS[claims.get('gender')]} head."
+        s.append(hat.replace('  ', ' '))
     if 'shoes_colour' in claims: s.append(f"The shoes are {claims['shoes_colour']}.")
     if claims.get('bag') not in (None, 'none'):
         s.append(f"{p} is carrying a {claims.get('bag_colour', '')} {claims['bag']}.".replace('  ', ' '))

@@ -15,7 +15,8 @@ __all__ = ['LatentFeatureAlignment', 'shared_feature_fusion', 'prototype_attenti
 
 # %% ../nbs/14_cmlfa.ipynb #f4cf22a3
 class LatentFeatureAlignment(nn.Module):
-    "P learnable prototypes attend to a token sequence; FFN; a transformer over the P outputs. One instance, both modalities."
+    """P learnable prototypes attend to a token sequence; FFN; a transformer over the P outputs. One instance, both
+    modalities."""
     def __init__(self, dim: int, prototypes: int = 9, layers: int = 6, heads: int = 8, dropout: float = .3,
                  ffn_ratio: int = 4):
         super().__init__()
@@ -44,7 +45,8 @@ class LatentFeatureAlignment(nn.Module):
     def forward(self, tokens: torch.Tensor, pad: torch.Tensor | None = None) -> torch.Tensor:
         "Z (B, P, D): the prototype outputs for tokens (B, N, D)."
         h = self.attention(tokens, pad) @ tokens / math.sqrt(self.dim)     # A X / sqrt(D)
-        return self.shared(self.ffn(h))                                    # attention over the P prototypes of each sample
+        # attention over the P prototypes of each sample
+        return self.shared(self.ffn(h))
 
 def shared_feature_fusion(global_feat: torch.Tensor, prototype_out: torch.Tensor) -> torch.Tensor:
     "SFF: f = f_cls/eot + mean over the P prototype outputs, (B, D) + (B, P, D) -> (B, D)."

@@ -6,7 +6,6 @@
 from __future__ import annotations
 
 import itertools
-import json
 import os
 import warnings
 from concurrent.futures import ThreadPoolExecutor
@@ -20,6 +19,7 @@ from torch.utils.data import DataLoader, Dataset
 from torchvision import transforms as T
 from tqdm import tqdm
 
+from .files import read_json
 from .synthetic import generate
 
 # %% auto #0
@@ -84,18 +84,9 @@ def _find_annotation(ddir: Path, name: str) -> Path:
         if (ddir / fn).is_file(): return ddir / fn
     raise FileNotFoundError(f'{name}: no annotation file in {ddir}; expected one of {list(DATASETS[name]["ann"])}')
 
-def _read_json(path: Path, error: type[Exception]):
-    "The JSON value in `path`, or `error` naming the file and where the text stops being JSON."
-    try:
-        return json.loads(path.read_text(encoding='utf-8'))
-    except json.JSONDecodeError as e:
-        raise error(f'{path}: malformed JSON at line {e.lineno}, column {e.colno}: {e.msg}') from None
-    except UnicodeDecodeError as e:
-        raise error(f'{path}: not UTF-8 text ({e})') from None
-
 def _read_entries(path: Path, name: str) -> list[dict]:
     "Parse and validate every entry of an annotation file; errors name file, entry and field."
-    entries = _read_json(path, PedesFormatError)
+    entries = read_json(path, PedesFormatError)
     if not isinstance(entries, list):
         raise PedesFormatError(f'{path}: expected a JSON list of entries, got {type(entries).__name__}')
     key, splits = DATASETS[name]['path_key'], DATASETS[name]['splits']
@@ -196,14 +187,16 @@ def _check_images(paths: list[str], ann: Path, decode: bool) -> None:
     if decode:
         bad = find_unreadable_images(paths)
         if bad:
-            raise PedesFormatError(f'{ann}: {len(bad)} of {len(paths)} images do not decode:' + _listing(list(bad.values())))
+            raise PedesFormatError(f'{ann}: {len(bad)} of {len(paths)} images do not decode:'
+                                   + _listing(list(bad.values())))
 
 # %% ../nbs/01_datasets.ipynb #3946c172
 def _retrieval_split(entries: list[dict], img_dir: Path, key: str) -> RetrievalSplit:
     caps = [(c, e['id'], g) for g, e in enumerate(entries) for c in e['captions']]
     return RetrievalSplit(image_paths=[str(img_dir / e[key]) for e in entries], image_keys=[e[key] for e in entries],
                           image_pids=torch.tensor([e['id'] for e in entries], dtype=torch.long),
-                          captions=[c for c, _, _ in caps], caption_pids=torch.tensor([p for _, p, _ in caps], dtype=torch.long),
+                          captions=[c for c, _, _ in caps],
+                          caption_pids=torch.tensor([p for _, p, _ in caps], dtype=torch.long),
                           caption_image_index=torch.tensor([g for _, _, g in caps], dtype=torch.long))
 
 def load_pedes(name: str, root: str | Path, check_images: bool = False, val_fraction: float = .05,
@@ -244,7 +237,8 @@ def build_transform(image_size: tuple[int, int] = (384, 128), train: bool = Fals
     size = tuple(image_size)
     norm = T.Normalize(CLIP_MEAN, CLIP_STD)
     if not train: return T.Compose([T.Resize(size, interpolation=T.InterpolationMode.BICUBIC), T.ToTensor(), norm])
-    pad = max(1, round(10 * size[0] / 384))  # IRRA's 10-pixel pad at 384x128, scaled: 2 px at 64x32, not a third of the width
+    # IRRA's 10-pixel pad at 384x128, scaled: 2 px at 64x32, not a third of the width
+    pad = max(1, round(10 * size[0] / 384))
     return T.Compose([T.Resize(size, interpolation=T.InterpolationMode.BICUBIC), T.RandomHorizontalFlip(.5),
                       T.Pad(pad), T.RandomCrop(size), T.ToTensor(), norm,
                       T.RandomErasing(p=.5, scale=(.02, .4), value=0)])
@@ -279,7 +273,8 @@ def mlm_mask(tokens: torch.Tensor, p: float = .15, generator: torch.Generator | 
 # %% ../nbs/01_datasets.ipynb #f310d393
 class TrainDataset(Dataset):
     "(image, caption) training pairs; optionally the masked caption (MLM) and the image's external annotation (RUCM)."
-    def __init__(self, samples: list[TrainSample], transform, tokenizer, mlm: bool = True, annotations: list[str] | None = None):
+    def __init__(self, samples: list[TrainSample], transform, tokenizer, mlm: bool = True,
+                 annotations: list[str] | None = None):
         self.samples, self.transform, self.mlm = samples, transform, mlm
         self.tokens = tokenizer([s.caption for s in samples])
         if annotations is not None and len(annotations) != len(samples):
@@ -313,7 +308,8 @@ def train_loader(samples: list[TrainSample], tokenizer, batch_size: int = 64, im
     return DataLoader(ds, batch_size=batch_size, shuffle=sampler is None, sampler=sampler, num_workers=num_workers,
                       drop_last=True, generator=g, pin_memory=torch.cuda.is_available(), persistent_workers=False)
 
-def gallery_loader(split: RetrievalSplit, batch_size: int = 128, image_size=(384, 128), num_workers: int = 0) -> DataLoader:
+def gallery_loader(split: RetrievalSplit, batch_size: int = 128, image_size=(384, 128),
+                   num_workers: int = 0) -> DataLoader:
     "Gallery images of a split, in order, with the evaluation transform."
     return DataLoader(ImageDataset(split.image_paths, build_transform(image_size)), batch_size=batch_size,
                       num_workers=num_workers, pin_memory=torch.cuda.is_available())
@@ -331,8 +327,9 @@ def read_annotations(path: str | Path) -> dict[str, str]:
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f'external annotation file {path} not found; expected a JSON object '
-                                '{image path: text} (cumdr.synthetic.generate writes <root>/<dataset>/external_annotations.json)')
-    d = _read_json(path, AnnotationError)
+                                '{image path: text} (cumdr.synthetic.generate writes '
+                                '<root>/<dataset>/external_annotations.json)')
+    d = read_json(path, AnnotationError)
     if not isinstance(d, dict):
         raise AnnotationError(f'{path}: expected a JSON object mapping image '
                               f'path -> annotation text, got a {type(d).__name__}')

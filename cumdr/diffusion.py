@@ -77,7 +77,8 @@ def timestep_embedding(t: torch.Tensor, dim: int, max_period: float = 10_000.) -
     half = dim // 2
     freqs = torch.exp(-math.log(max_period) * torch.arange(half, device=t.device, dtype=torch.float32) / half)
     ang = t.float()[:, None] * freqs[None]
-    return torch.cat([ang.cos(), ang.sin()], -1) if dim % 2 == 0 else torch.cat([ang.cos(), ang.sin(), torch.zeros_like(ang[:, :1])], -1)
+    parts = [ang.cos(), ang.sin()] if dim % 2 == 0 else [ang.cos(), ang.sin(), torch.zeros_like(ang[:, :1])]
+    return torch.cat(parts, -1)
 
 class CandidateDenoiser(nn.Module):
     "Predicts x0 (B, K) from x_t (B, K), step t (B,), text (B, D) and candidate features (B, K, D)."
@@ -131,8 +132,8 @@ def dar_candidates(t: torch.Tensor, v: torch.Tensor, pids_t: torch.Tensor, pids_
     """For each text row: the true image plus the K-1 hardest other-pid images, shuffled.
     Returns cand_idx (B, K) indices into `v` and target (B,) the true slot; K = min(k, 1 + fewest negatives)."""
     if t.ndim != 2 or v.ndim != 2 or t.shape[1] != v.shape[1]:
-        raise ValueError('dar_candidates: t and v must be (B, D) and (G, '
-                         f'D), got {tuple(t.shape)} and {tuple(v.shape)}')
+        raise ValueError('dar_candidates: t and v must be (B, D) and (G, D), '
+                         f'got {tuple(t.shape)} and {tuple(v.shape)}')
     if len(pids_t) != len(t) or len(pids_v) != len(v):
         raise ValueError(f'dar_candidates: {len(pids_t)} pids_t for {len(t)} '
                          f'texts, {len(pids_v)} pids_v for {len(v)} images')
@@ -190,7 +191,8 @@ def refine_topk(denoiser: nn.Module, diffusion: GaussianDiffusion, txt: torch.Te
     """DDIM refinement of every query's top-k: returns top (Q, K) gallery indices and x0_hat (Q, K).
     txt (Q, D) and img (G, D) L2-normalised; scores (Q, G); K = min(k, G). x_T is `noise` (Q, K) if given, else drawn
     from `generator`; `callback(t, x_t, x0_hat)` sees every DDIM step of every chunk of queries."""
-    if scores.ndim != 2 or txt.shape[0] != scores.shape[0] or img.shape[0] != scores.shape[1] or txt.shape[1] != img.shape[1]:
+    if (scores.ndim != 2 or txt.shape[0] != scores.shape[0] or img.shape[0] != scores.shape[1]
+            or txt.shape[1] != img.shape[1]):
         raise ValueError(f'refine_topk: need scores (Q, G), txt (Q, D), img (G, D); got {tuple(scores.shape)}, '
                          f'{tuple(txt.shape)}, {tuple(img.shape)}')
     Q, G = scores.shape
@@ -214,7 +216,8 @@ def refine_topk_loop(denoiser: nn.Module, diffusion: GaussianDiffusion, txt: tor
     "Reference for `refine_topk`: one query at a time (same candidates, same noise). Slow; tests and benchmarks."
     Q, G = scores.shape
     k = min(k, G)
-    noise = torch.randn(Q, k, generator=generator, device=_gen_device(generator, scores.device)).to(scores.device, txt.dtype)
+    noise = torch.randn(Q, k, generator=generator, device=_gen_device(generator, scores.device))
+    noise = noise.to(scores.device, txt.dtype)
     tops, x0s = [], []
     for q in range(Q):
         top = scores[q].topk(k).indices

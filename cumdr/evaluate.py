@@ -18,7 +18,7 @@ from .backbone import CheckpointError, pretrained_quick_gelu, read_checkpoint
 from .datasets import (RetrievalSplit, default_annotation_path, gallery_loader, get_tokenizer, load_annotations_for,
                             load_data, load_pedes, read_annotations)
 from .diffusion import DiffusionRefine
-from .matching import ComplementaryFusion
+from .fusion import ComplementaryFusion
 from .metrics import retrieval_metrics
 from .model import CUMDR, Config, text_padding
 
@@ -84,7 +84,8 @@ def global_similarity(scores, ctx: dict) -> torch.Tensor:
     return e.txt_global @ e.img_global.T
 
 @torch.no_grad()
-def itm_logits_topk(model: CUMDR, enc: Encoded, top: torch.Tensor, chunk: int = 1024, bf16: bool = True) -> torch.Tensor:
+def itm_logits_topk(model: CUMDR, enc: Encoded, top: torch.Tensor, chunk: int = 1024,
+                    bf16: bool = True) -> torch.Tensor:
     "ITM log-odds for the candidates `top` (Q, k) of every query, pairs flattened and chunked."
     q = torch.arange(top.shape[0], device=top.device)[:, None].expand_as(top).reshape(-1)
     g = top.reshape(-1)
@@ -139,7 +140,8 @@ def run_stages(stages: dict, ctx: dict, fit: bool = False) -> dict[str, torch.Te
 def evaluate(model: CUMDR, split: RetrievalSplit, cfg: Config, stages: dict | None = None,
              enc: Encoded | None = None, fit_split: RetrievalSplit | None = None,
              annotations: dict | None = None, fit_enc: Encoded | None = None) -> dict[str, dict[str, float]]:
-    "Metrics after each stage: {stage name: {R1, R5, R10, mAP, mINP, N5, R2_1}}; fitted stages are fitted on `fit_split`."
+    """Metrics after each stage: {stage name: {R1, R5, R10, mAP, mINP, N5, R2_1}}; fitted stages are fitted on
+    `fit_split`."""
     enc = enc or encode_split(model, split, cfg)
     stages = default_stages(model, cfg) if stages is None else stages
     ctx = dict(model=model, enc=enc, cfg=cfg, split=split, annotations=annotations)
@@ -147,7 +149,8 @@ def evaluate(model: CUMDR, split: RetrievalSplit, cfg: Config, stages: dict | No
     if fitted:
         if fit_split is None:
             raise ValueError(f'stages {fitted} choose parameters on data: pass fit_split (the validation split)')
-        fit_ctx = ctx if fit_split is split else dict(ctx, split=fit_split, enc=fit_enc or encode_split(model, fit_split, cfg))
+        fit_ctx = ctx if fit_split is split else dict(ctx, split=fit_split,
+                                                      enc=fit_enc or encode_split(model, fit_split, cfg))
         run_stages(stages, fit_ctx, fit=True)
     scores = run_stages(stages, ctx)
     return {name: retrieval_metrics(s, enc.query_pids, enc.gallery_pids) for name, s in scores.items()}
@@ -166,12 +169,14 @@ def fitted_stages(model: CUMDR, cfg: Config, data, annotations: dict | None = No
     looking inside the stages. RUCM's β is chosen on val, never on the split reported; `split=None`: no context."""
     stages = default_stages(model, cfg) if stages is None else stages
     if any(hasattr(s, 'fit') for s in stages.values()):
-        val_ctx = dict(model=model, enc=encode_split(model, data.val, cfg), cfg=cfg, split=data.val, annotations=annotations)
+        val_ctx = dict(model=model, enc=encode_split(model, data.val, cfg), cfg=cfg, split=data.val,
+                       annotations=annotations)
         run_stages(stages, val_ctx, fit=True)
     if split is None:
         return stages, None
     target = data.split(split)
-    return stages, dict(model=model, enc=encode_split(model, target, cfg), cfg=cfg, split=target, annotations=annotations)
+    return stages, dict(model=model, enc=encode_split(model, target, cfg), cfg=cfg, split=target,
+                        annotations=annotations)
 
 # %% ../nbs/10_evaluate.ipynb #62b7471c
 def load_model(run_dir: str | Path, device: str | None = None, checkpoint: str = 'best.pt') -> tuple[CUMDR, Config]:
@@ -205,7 +210,8 @@ def load_model(run_dir: str | Path, device: str | None = None, checkpoint: str =
     return model.to(cfg.device).eval(), cfg
 
 def evaluate_run(run_dir: str | Path, split: str = 'test', device: str | None = None, data=None, **overrides) -> dict:
-    "Evaluate a run's best checkpoint on `split` (stages fitted on val); `overrides` change evaluation settings, e.g. rucm_protocol='oracle'."
+    """Evaluate a run's best checkpoint on `split` (stages fitted on val); `overrides` change evaluation settings, e.g.
+    rucm_protocol='oracle'."""
     model, cfg = load_model(run_dir, device)
     cfg = dataclasses.replace(cfg, **overrides)
     model.cfg = cfg
@@ -229,7 +235,8 @@ def main(argv=None):
 # %% ../nbs/10_evaluate.ipynb #a7f794d8
 TRAINING_ONLY = ('mlm_head.', 'classifier.')   # weights retrieval never uses
 
-def export_inference_weights(run_dir: str | Path, out: str | Path, command: str = '', checkpoint: str = 'best.pt') -> Path:
+def export_inference_weights(run_dir: str | Path, out: str | Path, command: str = '',
+                             checkpoint: str = 'best.pt') -> Path:
     """Write `out`.safetensors (fp16, without the training-only heads) and `out`.json (config, sha256, dropped
     prefixes, `command`) from a run directory; returns the safetensors path. Both writes are atomic."""
     import json
@@ -282,7 +289,8 @@ def shipped_model(name: str = 'cumdr-small-default', device: str = 'cpu') -> tup
         raise ValueError(f'unknown shipped model {name!r}; expected one of {list(SHIPPED_MODELS)}')
     return load_inference_weights(WEIGHTS_DIR / f'{name}.safetensors', device)
 
-def shipped_model_on_new_people(ids: int = 300, seed: int = 1, root: str | Path | None = None, name: str = 'cumdr-small-default'):
+def shipped_model_on_new_people(ids: int = 300, seed: int = 1, root: str | Path | None = None,
+                                name: str = 'cumdr-small-default'):
     """The shipped model with a synthetic CUHK-PEDES set of `ids` people it never saw (data seed `seed`, generated
     under `root` or a temporary folder): dict(model, cfg, data, annotations, root) for the notebooks' closing sections."""
     import tempfile

@@ -18,9 +18,9 @@ from IPython.display import Image
 
 from .datasets import annotation_texts, get_tokenizer, load_annotations_for, load_data, read_image
 from .evaluate import autocast_for, encode_split, fitted_stages, load_model, run_stages
-from .matching import annotation_features
+from .fusion import annotation_features
 from .model import text_padding
-from .uncertainty import pca_basis, plot_gaussian_ellipses, project_gaussians
+from .sigma import pca_basis, plot_gaussian_ellipses, project_gaussians
 
 # %% auto #0
 __all__ = ['NOTES', 'MATCH_COLOR', 'OTHER_COLOR', 'QUERY_COLOR', 'refine_with_trajectory', 'Explorer', 'notes', 'render_topk',
@@ -48,7 +48,8 @@ def refine_with_trajectory(stage, scores: torch.Tensor, ctx: dict, noise: torch.
 # %% ../nbs/12_explore.ipynb #5c5ddb83
 class Explorer:
     "A trained run opened for interactive text-to-image queries over one split's gallery."
-    def __init__(self, run_dir: str | Path, device: str = 'cpu', split: str = 'test', checkpoint: str = 'best.pt', data=None):
+    def __init__(self, run_dir: str | Path, device: str = 'cpu', split: str = 'test', checkpoint: str = 'best.pt',
+                 data=None):
         self.run_dir = Path(run_dir)
         self.model, self.cfg = load_model(self.run_dir, device, checkpoint)
         self.device = torch.device(self.cfg.device)
@@ -58,10 +59,12 @@ class Explorer:
         self.tokenizer = get_tokenizer()
         with torch.no_grad():
             self.stages = fitted_stages(self.model, self.cfg, self.data, self.annotations, split=None)[0]   # β on val
-            one = dataclasses.replace(self.split, captions=self.split.captions[:1], caption_pids=self.split.caption_pids[:1],
+            one = dataclasses.replace(self.split, captions=self.split.captions[:1],
+                                      caption_pids=self.split.caption_pids[:1],
                                       caption_image_index=self.split.caption_image_index[:1])
             self.gallery = encode_split(self.model, one, self.cfg)      # the gallery fields are what we keep
-            self.ctx = dict(model=self.model, enc=self.gallery, cfg=self.cfg, split=self.split, annotations=self.annotations)
+            self.ctx = dict(model=self.model, enc=self.gallery, cfg=self.cfg, split=self.split,
+                            annotations=self.annotations)
             self.ann_texts = None
             if self.cfg.rucm:
                 annotation_features(self.ctx)                           # encoded once, cached in ctx['ann_feats']
@@ -87,7 +90,8 @@ class Explorer:
     def query_context(self, text: str, true_pid: int | None = None, caption_index: int | None = None) -> dict:
         "An evaluation ctx with one query and the whole gallery, for the library's stages (pid -1 = unknown)."
         pid = torch.tensor([-1 if true_pid is None else int(true_pid)])
-        own = self.split.caption_image_index[caption_index:caption_index + 1] if caption_index is not None else torch.tensor([-1])
+        if caption_index is None: own = torch.tensor([-1])
+        else: own = self.split.caption_image_index[caption_index:caption_index + 1]
         enc = dataclasses.replace(self.gallery, query_pids=pid.to(self.device), **self.encode_query(text))
         split = dataclasses.replace(self.split, captions=[text], caption_pids=pid, caption_image_index=own)
         return dict(self.ctx, enc=enc, split=split)                     # shares the cached annotation features
@@ -138,8 +142,10 @@ class Explorer:
         if rucm is not None:
             c, f = rucm.parts(ctx, slice(0, 1))                # the stage's own C(q, g) and u/(1+u) (1 when 'fixed')
             c = c[0].float().cpu()
-            w = None if rucm.protocol == 'oracle' else (rucm.beta * torch.as_tensor(f).float().cpu()).expand(1, len(c))[0]
-            comp = dict(C=c[top], weight=None if w is None else w[top], contribution=None if w is None else (w * c)[top],
+            if rucm.protocol == 'oracle': w = None
+            else: w = (rucm.beta * torch.as_tensor(f).float().cpu()).expand(1, len(c))[0]
+            comp = dict(C=c[top], weight=None if w is None else w[top],
+                        contribution=None if w is None else (w * c)[top],
                         beta=rucm.beta, protocol=rucm.protocol, annotations=[self.ann_texts[g] for g in top.tolist()])
         gaussians = None
         if self.cfg.cum:
@@ -186,8 +192,10 @@ def render_topk(res: dict, ax, size=(64, 128), gap: int = 10):
         x = r * (w + gap)
         ax.imshow(_thumb(path, size), extent=(x, x + w, h, 0))
         m = res['match'] is not None and bool(res['match'][r])
-        ax.add_patch(Rectangle((x, 0), w, h, fill=False, lw=3 if m else .8, edgecolor=MATCH_COLOR if m else OTHER_COLOR))
-        ax.text(x + w / 2, -4, f"#{r + 1} pid {int(res['pids'][r])}\n{float(final[r]):.3f}", ha='center', va='bottom', fontsize=7)
+        ax.add_patch(Rectangle((x, 0), w, h, fill=False, lw=3 if m else .8,
+                               edgecolor=MATCH_COLOR if m else OTHER_COLOR))
+        ax.text(x + w / 2, -4, f"#{r + 1} pid {int(res['pids'][r])}\n{float(final[r]):.3f}", ha='center', va='bottom',
+                fontsize=7)
     ax.set_xlim(-gap / 2, len(res['paths']) * (w + gap) - gap / 2)
     ax.set_ylim(h + 2, -30)
     ax.set_axis_off()
@@ -196,7 +204,8 @@ def render_topk(res: dict, ax, size=(64, 128), gap: int = 10):
     return ax
 
 def render_gaussians(res: dict, ax):
-    "The query's and the top-k candidates' Gaussians, projected on the top-2 principal directions of the candidates' means."
+    """The query's and the top-k candidates' Gaussians, projected on the top-2 principal directions of the candidates'
+    means."""
     g = res['gaussians']
     if g is None: return _note(ax, NOTES['cum'])
     mu = torch.cat([g['query_mu'][None], g['mu']])
@@ -213,7 +222,8 @@ def render_gaussians(res: dict, ax):
     return ax
 
 def render_complementary(res: dict, ax, width: int = 62):
-    "C(q, g) of each top-k candidate's annotation (bars, zoomed axis), the fused term w·C beside, the annotation as label."
+    """C(q, g) of each top-k candidate's annotation (bars, zoomed axis), the fused term w·C beside, the annotation as
+    label."""
     c = res['comp']
     if c is None: return _note(ax, NOTES['rucm'])
     C = c['C'].numpy()
@@ -277,7 +287,8 @@ def figure_png(fig, dpi: int = 90) -> bytes:
 # %% ../nbs/12_explore.ipynb #ccbe421d
 def summary(res: dict) -> str:
     "One line: the query, the run's stages, the true pid and where its first match ranks."
-    truth = 'no true pid given' if res['true_pid'] is None else f"true pid {res['true_pid']}, first true match at rank {res['rank_true']}"
+    if res['true_pid'] is None: truth = 'no true pid given'
+    else: truth = f"true pid {res['true_pid']}, first true match at rank {res['rank_true']}"
     return f"{res['text']!r} -> {res['components']} run, stages {' -> '.join(res['stages'])}; {truth}"
 
 class ExplorerWidget(widgets.VBox):
@@ -289,7 +300,8 @@ class ExplorerWidget(widgets.VBox):
                                  description='query', layout=widgets.Layout(width='80%'))
         self.pick = widgets.IntSlider(value=0, min=0, max=len(explorer.split.captions) - 1, description='example',
                                       layout=widgets.Layout(width='60%'))
-        self.pid = widgets.Text(value='', description='true pid', placeholder='optional', layout=widgets.Layout(width='25%'))
+        self.pid = widgets.Text(value='', description='true pid', placeholder='optional',
+                                layout=widgets.Layout(width='25%'))
         self.button = widgets.Button(description='search', button_style='primary')
         self.out = widgets.Output()
         self.pick.observe(self._on_pick, names='value')

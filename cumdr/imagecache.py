@@ -19,7 +19,7 @@ import torchvision.transforms as T
 from torch.utils.data import DataLoader, Dataset
 
 from .datasets import CLIP_MEAN, CLIP_STD, TrainSample, mlm_mask, read_image
-from .files import atomic_file
+from .files import atomic_file, atomic_write_text
 
 # %% auto #0
 __all__ = ['cache_fingerprint', 'decode_resized', 'image_cache', 'check_image_cache', 'shifted_crop', 'device_augment',
@@ -51,7 +51,7 @@ def image_cache(paths: list[str], image_size: tuple[int, int], cache_dir: str | 
         for i, p in enumerate(paths): arr[i] = decode_resized(p, image_size).numpy()
         with atomic_file(file) as tmp:
             np.save(tmp, arr)
-        file.with_suffix('.json').write_text(json.dumps(dict(image_size=[h, w], paths=list(paths)), indent=0))
+        atomic_write_text(file.with_suffix('.json'), json.dumps(dict(image_size=[h, w], paths=list(paths)), indent=0))
     with warnings.catch_warnings():  # read-only memory map: never written (the dataset copies the rows it serves)
         warnings.filterwarnings('ignore', message='The given NumPy array is not writable')
         return torch.from_numpy(np.load(file, mmap_mode='r'))
@@ -132,7 +132,8 @@ class CachedTrainDataset(Dataset):
 def cached_train_loader(samples: list[TrainSample], tokenizer, cache_dir: str | Path, batch_size: int = 64,
                         image_size=(384, 128), mlm: bool = True, num_workers: int = 0, seed: int = 0, sampler=None,
                         annotations: list[str] | None = None, check: int = 32) -> DataLoader:
-    "`train_loader`'s batches with uint8 images from the cache under `cache_dir` (built on first use, `check` re-decoded)."
+    """`train_loader`'s batches with uint8 images from the cache under `cache_dir` (built on first use, `check`
+    re-decoded)."""
     paths = sorted({s.image_path for s in samples})
     cache = image_cache(paths, image_size, cache_dir)
     check_image_cache(cache, paths, image_size, n=check)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import inspect
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Callable
 
 import torch
@@ -54,7 +55,8 @@ class CrossModalEncoder(nn.Module):
         super().__init__()
         self.ln_text, self.ln_image = nn.LayerNorm(dim), nn.LayerNorm(dim)
         self.cross_attn = nn.MultiheadAttention(dim, heads, batch_first=True)
-        layer = nn.TransformerEncoderLayer(dim, heads, 4 * dim, dropout=0., activation='gelu', batch_first=True, norm_first=True)
+        layer = nn.TransformerEncoderLayer(dim, heads, 4 * dim, dropout=0., activation='gelu', batch_first=True,
+                                           norm_first=True)
         self.transformer = nn.TransformerEncoder(layer, layers, enable_nested_tensor=False)
         self.ln_post = nn.LayerNorm(dim)
 
@@ -113,7 +115,7 @@ class LossSpec:
     batch_level: bool       # depends on the rest of the batch (computed on the global batch under DDP)
     doc: str = ''
 
-    @property
+    @cached_property   # read for every loss at every step: the signature is inspected once
     def settings(self) -> tuple[str, ...]:
         "The keyword-only parameters of `fn`: Config fields (or schedule values such as `epoch`) passed by name."
         params = inspect.signature(self.fn).parameters.values()

@@ -24,7 +24,7 @@ from .datasets import DATASETS
 from .diffusion import DAR_LOSSES, CandidateDenoiser, GaussianDiffusion
 from .files import atomic_file
 from .losses import BASE_LOSSES, CrossModalEncoder, LossSpec, MLMHead, no_gather, summary_token
-from .matching import RUCM_LOSSES
+from .fusion import RUCM_LOSSES
 from .sen import SEN_LOSSES, TextGuidedDecoder
 from .uncertainty import CUM_EXTRA_LOSSES, CUM_LOSS_SWAP, CUM_LOSSES, CUMHeads, eot_index, gaussian_features
 
@@ -106,7 +106,7 @@ class Config:
     cum_sigma_weight: float = 1.           # weight of L_cdm's sigma part, sigma measured in units of its initial value
     cum_sigma0: float = 1.                 # L_d's floor on a Gaussian's geometric-mean sigma / the initial sigma
     cum_variant: str = 'faithful'          # 'faithful' | 'pcme' (adds the PCME match-probability loss)
-    # rucm: evidential matching and external annotations (06_matching)
+    # rucm: evidential matching (06_matching), external annotations and their fusion (06a_fusion)
     rucm: bool = False                     # RUCM: evidential curriculum + annotation alignment + complementary fusion
     rucm_A: float = .7                     # curriculum amplitude
     rucm_protocol: str = 'gallery'         # 'gallery' (leak-free) | 'oracle' (the reference's leaky protocol)
@@ -198,7 +198,8 @@ class Config:
         for name in _POSITIVE:
             value = getattr(self, name)
             if value is not None and value <= 0: raise ValueError(f'Config.{name}={value!r}: expected a number above 0')
-        bad_weights = {k: v for k, v in self.loss_weights.items() if not isinstance(k, str) or not _is_a(v, float) or v < 0}
+        bad_weights = {k: v for k, v in self.loss_weights.items()
+                       if not isinstance(k, str) or not _is_a(v, float) or v < 0}
         if bad_weights: raise ValueError(f'Config.loss_weights has {bad_weights}: expected loss name -> number >= 0')
         if self.dar_steps > self.dar_T:
             raise ValueError(f'Config.dar_steps={self.dar_steps}: expected '
@@ -236,7 +237,8 @@ class Config:
 
     @classmethod
     def from_dict(cls, d: dict, source: str = 'config') -> 'Config':
-        "A Config from saved fields, grouped in sections or flat; a retired field is dropped when it holds the value it always held."
+        """A Config from saved fields, grouped in sections or flat; a retired field is dropped when it holds the value
+        it always held."""
         d = flat_config_fields(d, source)
         changed = {k: v for k, v in d.items() if k in RETIRED_FIELDS and v != RETIRED_FIELDS[k]}
         if changed:
@@ -385,10 +387,12 @@ def flat_config_fields(saved: dict, source: str = 'config') -> dict:
 
 # %% ../nbs/08_model.ipynb #8d6f14ee
 def component_losses(cfg: Config) -> list[str]:
-    "The losses a config trains: `loss_names`, with CUM's distributional ITM/MLM swapped in and each component's terms added."
+    """The losses a config trains: `loss_names`, with CUM's distributional ITM/MLM swapped in and each component's terms
+    added."""
     names = parse_loss_names(cfg.loss_names)
     if cfg.cum:
-        names = [CUM_LOSS_SWAP.get(n, n) for n in names] + CUM_EXTRA_LOSSES + (['pcme'] if cfg.cum_variant == 'pcme' else [])
+        names = [CUM_LOSS_SWAP.get(n, n) for n in names] + CUM_EXTRA_LOSSES
+        if cfg.cum_variant == 'pcme': names.append('pcme')
     if cfg.rucm: names += ['ucm', 'ann']
     if cfg.dar: names += ['dar']
     return list(dict.fromkeys(names))
@@ -428,7 +432,8 @@ class CUMDR(nn.Module):
         return [p for n, p in self.named_parameters() if not n.startswith('backbone.')]
 
     def fuse_image(self, g: torch.Tensor, tokens: torch.Tensor) -> torch.Tensor:
-        "CMLFA's shared feature fusion on the image side (patch tokens, the CLS token left out); g unchanged without LFA."
+        """CMLFA's shared feature fusion on the image side (patch tokens, the CLS token left out); g unchanged without
+        LFA."""
         return shared_feature_fusion(g, self.lfa(tokens[:, 1:])) if self.cfg.lfa else g
 
     def fuse_text(self, g: torch.Tensor, tokens: torch.Tensor, pad: torch.Tensor) -> torch.Tensor:
@@ -439,7 +444,8 @@ class CUMDR(nn.Module):
         img_g, img_t = self.backbone.encode_image(batch['images'])
         txt_g, txt_t = self.backbone.encode_text(batch['caption_ids'])
         pad = text_padding(batch['caption_ids'])
-        out = dict(img_global=self.fuse_image(img_g, img_t), img_tokens=img_t, txt_global=self.fuse_text(txt_g, txt_t, pad),
+        out = dict(img_global=self.fuse_image(img_g, img_t), img_tokens=img_t,
+                   txt_global=self.fuse_text(txt_g, txt_t, pad),
                    txt_tokens=txt_t, txt_pad=pad, pids=batch['pids'])
         if hasattr(self, 'mlm_head'):
             out['mlm_tokens'] = self.backbone.encode_text(batch['mlm_ids'])[1]

@@ -42,7 +42,8 @@ def row_components(row: str) -> set[str]:
     return set(row.split('+')) - {'none'}
 
 def run_parameters(row: str) -> dict:
-    "The notebook parameters that make a row: its components, or its method (a method that is an ablation row: that row)."
+    """The notebook parameters that make a row: its components, or its method (a method that is an ablation row: that
+    row)."""
     row = METHOD_ROWS.get(canonical_row(row), canonical_row(row))
     return dict(method=row) if row in METHODS else dict(components=row)
 
@@ -66,7 +67,8 @@ PAPER = {
         },
         'RSTPReid': {'cum+rucm+dar': dict(R1=76.20, R5=91.85, R10=96.25)},
     },
-    # IRRA's, CMLFA's and SEN's published figures (each its own paper, ViT-B/16 where there is a choice), for the peer table
+    # IRRA's, CMLFA's and SEN's published figures (each its own paper, ViT-B/16 where there is a choice), for the
+    # peer table
     'PEERS': {
         'CUHK-PEDES': {'irra': dict(R1=73.38, mAP=66.13), 'cmlfa': dict(R1=78.05, mAP=70.12),
                        'sen': dict(R1=75.00, mAP=67.23), 'cumdr': dict(R1=77.81)},
@@ -89,25 +91,30 @@ def fmt_stat(s: dict | None, digits: int = 2) -> str:
 
 def markdown_table(results: dict) -> str:
     "row | seeds | R1 | R5 | R10 | mAP | mINP | oracle R1 | rho, as mean ± std over seeds (final evaluation stage)."
-    lines = ['| row | seeds | ' + ' | '.join(METRICS) + ' | oracle R1 | rho |', '|---|---:|' + '---:|' * (len(METRICS) + 2)]
+    header = '| row | seeds | ' + ' | '.join(METRICS) + ' | oracle R1 | rho |'
+    lines = [header, '|---|---:|' + '---:|' * (len(METRICS) + 2)]
     for row, v in results['rows'].items():
         cells = [fmt_stat(v.get('test', {}).get(k)) for k in METRICS]
-        lines.append(f"| {row} | {v['n']} | " + ' | '.join(cells) + f" | {fmt_stat(v.get('oracle_R1'))} | {fmt_stat(v.get('rho'), 3)} |")
+        tail = f" | {fmt_stat(v.get('oracle_R1'))} | {fmt_stat(v.get('rho'), 3)} |"
+        lines.append(f"| {row} | {v['n']} | " + ' | '.join(cells) + tail)
     return '\n'.join(lines)
 
 def results_markdown(results: dict) -> str:
     "results.md: a heading, what the numbers are, the table and the missing runs."
     cfg = results.get('config') or {}
-    keys = ('backbone', 'pretrained', 'loss_names', 'epochs', 'batch_size', 'root_dir' if cfg.get('root_dir') else 'synthetic_ids')
-    what = ', '.join(f'{k} {cfg[k]}' for k in keys if k in cfg)  # synthetic_ids is unused when the data come from root_dir
+    data_key = 'root_dir' if cfg.get('root_dir') else 'synthetic_ids'   # synthetic_ids is unused with root_dir
+    keys = ('backbone', 'pretrained', 'loss_names', 'epochs', 'batch_size', data_key)
+    what = ', '.join(f'{k} {cfg[k]}' for k in keys if k in cfg)
     out = [f"# Ablation: {results.get('dataset')}", '',
            f"Test metrics after the final evaluation stage, mean ± sample std over seeds {results['seeds']} "
-           f"({results['n_finished']} of {results['n_expected']} runs finished). Leak-free protocol, checkpoint chosen on "
-           f"validation. oracle R1: the reference code's leaky protocol (RUCM rows, reported beside, never selected on). "
-           f"rho: Spearman correlation of text uncertainty with caption ambiguity (CUM rows, synthetic data)." +
+           f"({results['n_finished']} of {results['n_expected']} runs finished). Leak-free protocol, checkpoint "
+           "chosen on validation. oracle R1: the reference code's leaky protocol (RUCM rows, reported beside, never "
+           "selected on). rho: Spearman correlation of text uncertainty with caption ambiguity (CUM rows, synthetic "
+           "data)." +
            (f' Setup: {what}.' if what else ''), '', markdown_table(results)]
     if results['missing']:
-        out += ['', f"Missing runs ({len(results['missing'])}):", ''] + [f"- {m['row']} seed {m['seed']}: {m['reason']}" for m in results['missing']]
+        missing = [f"- {m['row']} seed {m['seed']}: {m['reason']}" for m in results['missing']]
+        out += ['', f"Missing runs ({len(results['missing'])}):", ''] + missing
     return '\n'.join(out) + '\n'
 
 def paper_table(dataset: str = 'CUHK-PEDES') -> str:
@@ -116,11 +123,14 @@ def paper_table(dataset: str = 'CUHK-PEDES') -> str:
     base = rows.get(BASELINE)
     lines = [f'CUMDR paper, {dataset} ({PAPER["protocol"]["CUMDR"]}):', '',
              '| row | R1 | R5 | R10 | ΔR1 vs none |', '|---|---:|---:|---:|---:|']
-    lines += [f"| {r} | {m['R1']:.2f} | {m['R5']:.2f} | {m['R10']:.2f} | " + (f"{m['R1'] - base['R1']:+.2f}" if base and r != BASELINE else '—') + ' |'
-              for r, m in rows.items()]
+    for r, m in rows.items():
+        delta = f"{m['R1'] - base['R1']:+.2f}" if base and r != BASELINE else '—'
+        lines.append(f"| {r} | {m['R1']:.2f} | {m['R5']:.2f} | {m['R10']:.2f} | {delta} |")
     irra = PAPER['IRRA']
-    lines += ['', f'IRRA paper ({PAPER["protocol"]["IRRA"]}):', '', '| dataset | R1 | R5 | R10 | mAP | mINP |', '|---|---:|---:|---:|---:|---:|']
-    lines += [f"| {d} | " + ' | '.join(f'{m[k]:.2f}' if k in m else '—' for k in METRICS) + ' |' for d, m in irra.items()]
+    lines += ['', f'IRRA paper ({PAPER["protocol"]["IRRA"]}):', '',
+              '| dataset | R1 | R5 | R10 | mAP | mINP |', '|---|---:|---:|---:|---:|---:|']
+    lines += [f"| {d} | " + ' | '.join(f'{m[k]:.2f}' if k in m else '—' for k in METRICS) + ' |'
+              for d, m in irra.items()]
     return '\n'.join(lines)
 
 # %% ../nbs/18_report.ipynb #241d8c78
@@ -153,7 +163,8 @@ def comparison_table(results: dict, metric: str = 'R1') -> str:
     paper = PAPER['CUMDR'].get('CUHK-PEDES', {})
     rows = results['rows']
     base = rows.get(BASELINE, {})
-    lines = [f'| row | paper {metric} (CUHK-PEDES) | paper Δ | ours {metric} ({results.get("dataset")}) | ours Δ ± SE | verdict |',
+    lines = [f'| row | paper {metric} (CUHK-PEDES) | paper Δ | ours {metric} ({results.get("dataset")}) '
+             '| ours Δ ± SE | verdict |',
              '|---|---:|---:|---:|---:|---|']
     for row in ROWS:
         if row not in rows: continue
@@ -173,7 +184,8 @@ _NAMES = dict(cum='CUM', rucm='RUCM', dar='DAR')
 STAGE_NAMES = dict(rucm='RUCM fusion', itm='ITM re-ranking', dar='DAR refinement')
 
 def commentary(results: dict, metric: str = 'R1', alpha: float = .05) -> str:
-    "Markdown findings generated from compiled results: effects vs the seed spread, stage gains, ρ, oracle gap, selection gap."
+    """Markdown findings generated from compiled results: effects vs the seed spread, stage gains, ρ, oracle gap,
+    selection gap."""
     rows = {r: v for r, v in results['rows'].items() if v.get('n') and r in ROWS}   # the peer rows: peer_commentary
     if not rows: return 'No finished runs: nothing to say yet.'
     n_seeds = sorted({v['n'] for v in rows.values()})
@@ -191,7 +203,8 @@ def commentary(results: dict, metric: str = 'R1', alpha: float = .05) -> str:
                     'minus the 4 without; paper on CUHK-PEDES in brackets):']
         for c, e in me.items():
             se = '' if e['se'] is None else f" ± {e['se']:.2f} (SE)"
-            out.append(f"- {_NAMES[c]}: {_pm(e['delta'])}{se}: {e['verdict']}" + (f" [paper {_pm(pme[c])}]" if c in pme else '') + '.')
+            paper = f" [paper {_pm(pme[c])}]" if c in pme else ''
+            out.append(f"- {_NAMES[c]}: {_pm(e['delta'])}{se}: {e['verdict']}{paper}.")
     # every row against the baseline
     base = rows.get(BASELINE)
     if base:
@@ -221,7 +234,8 @@ def commentary(results: dict, metric: str = 'R1', alpha: float = .05) -> str:
     if gains:
         out += ['', '**What each evaluation stage adds on the same model** '
                     f'({metric} after minus before the stage, pooled over runs):']
-        for s, vals in sorted(gains.items(), key=lambda kv: list(STAGE_NAMES).index(kv[0]) if kv[0] in STAGE_NAMES else 99):
+        order = list(STAGE_NAMES)
+        for s, vals in sorted(gains.items(), key=lambda kv: order.index(kv[0]) if kv[0] in order else 99):
             g = paired_gain(vals, alpha)
             se = '' if g['se'] is None else f" ± {g['se']:.2f} (SE, {_runs(g['n'])}, p = {g['p']:.3f})"
             out.append(f"- {STAGE_NAMES.get(s, s)}: {_pm(g['delta'])}{se}: {g['verdict']}.")
@@ -233,34 +247,41 @@ def commentary(results: dict, metric: str = 'R1', alpha: float = .05) -> str:
             cis = [ci for v in cum.values() for ci in v.get('rho_ci95', []) if ci]
             above = sum(ci[0] > 0 for ci in cis)
             below = sum(ci[1] < 0 for ci in cis)
-            out += ['', f"**CUM's σ against caption ambiguity**: Spearman ρ = {np.mean(rhos):+.3f} (mean of {len(rhos)} runs, "
-                        f"range {min(rhos):+.3f} to {max(rhos):+.3f}); the 95% interval excludes 0 above in {above} and below in "
-                        f"{below} of {len(cis)} runs. " + ('' if not cis else 'Uncertainty tracks ambiguity in every run.' if above == len(cis) else
-                        'No run shows uncertainty growing with ambiguity.' if above == 0 else
-                        f'Uncertainty grows with ambiguity in {above} of {len(cis)} runs only.')]
+            if not cis: verdict = ''
+            elif above == len(cis): verdict = 'Uncertainty tracks ambiguity in every run.'
+            elif above == 0: verdict = 'No run shows uncertainty growing with ambiguity.'
+            else: verdict = f'Uncertainty grows with ambiguity in {above} of {len(cis)} runs only.'
+            out += ['', f"**CUM's σ against caption ambiguity**: Spearman ρ = {np.mean(rhos):+.3f} (mean of "
+                        f"{len(rhos)} runs, range {min(rhos):+.3f} to {max(rhos):+.3f}); the 95% interval excludes 0 "
+                        f"above in {above} and below in {below} of {len(cis)} runs. " + verdict]
         else:
             out += ['', "**CUM's σ against caption ambiguity**: not available "
                         "(no synthetic ground truth in these runs' analysis)."]
     # RUCM: leak-free vs oracle
-    og = [x for r, v in rows.items() if 'rucm' in row_components(r) for x in (v.get('oracle_gain') or {}).get('values', [])]
+    og = [x for r, v in rows.items() if 'rucm' in row_components(r)
+          for x in (v.get('oracle_gain') or {}).get('values', [])]
     if og:
         g = paired_gain(og, alpha)
-        out += ['', f"**Leak-free vs oracle RUCM**: fusing each query with its own ground-truth image's annotation (the reference "
-                    f"code's protocol) changes {metric} by {_pm(g['delta'])}" + ('' if g['se'] is None else f" ± {g['se']:.2f} (SE)") +
-                    f" over {_runs(len(og))} ({g['verdict']})" + (': that much of an oracle-protocol '
-                                                                  'number is the leak.'
-                    if g['verdict'] == 'beyond noise' and g['delta'] > 0 else ': one run cannot be told from noise.'
-                    if g['verdict'] == 'one seed' else ': no inflation beyond the seed spread here.')]
+        se = '' if g['se'] is None else f" ± {g['se']:.2f} (SE)"
+        if g['verdict'] == 'beyond noise' and g['delta'] > 0:
+            reading = ': that much of an oracle-protocol number is the leak.'
+        elif g['verdict'] == 'one seed': reading = ': one run cannot be told from noise.'
+        else: reading = ': no inflation beyond the seed spread here.'
+        out += ['', "**Leak-free vs oracle RUCM**: fusing each query with its own ground-truth image's annotation "
+                    f"(the reference code's protocol) changes {metric} by {_pm(g['delta'])}{se} over {_runs(len(og))} "
+                    f"({g['verdict']}){reading}"]
     # selection: validation R1 of the chosen epoch vs test R1 of the same weights
     sg = [x for v in rows.values() for x in (v.get('selection_gap') or {}).get('values', [])]
     if sg:
         g = paired_gain(sg, alpha)
+        se = '' if g['se'] is None else f" ± {g['se']:.2f} (SE)"
         out += ['', f"**Selection**: validation {metric} of the selected epoch minus the same weights' test {metric}: "
-                    f"{_pm(g['delta'])}" + ('' if g['se'] is None else f" ± {g['se']:.2f} (SE)") + f" over {_runs(len(sg))} "
-                    f"({g['verdict']}). A number reported on the split it was selected on carries this optimism (mixed here with "
-                    f"any difficulty difference between the val and test splits)."]
-    if results['missing']: out += ['', f"{len(results['missing'])} expected run(s) are missing: " +
-                                   ', '.join(f"{m['row']} seed {m['seed']} ({m['reason']})" for m in results['missing'][:10]) + '.']
+                    f"{_pm(g['delta'])}{se} over {_runs(len(sg))} ({g['verdict']}). A number reported on the split it "
+                    "was selected on carries this optimism (mixed here with any difficulty difference between the val "
+                    "and test splits)."]
+    if results['missing']:
+        listed = ', '.join(f"{m['row']} seed {m['seed']} ({m['reason']})" for m in results['missing'][:10])
+        out += ['', f"{len(results['missing'])} expected run(s) are missing: {listed}."]
     return '\n'.join(out)
 
 # %% ../nbs/18_report.ipynb #dc58524f
@@ -288,7 +309,8 @@ def peer_table(results: dict, metric: str = 'R1', paper_dataset: str = 'CUHK-PED
     return '\n'.join(lines)
 
 def peer_commentary(results: dict, metric: str = 'R1', alpha: float = .05, paper_dataset: str = 'CUHK-PEDES') -> str:
-    "Markdown findings on the peer rows: each method against IRRA by more or less than the seed spread, beside the papers."
+    """Markdown findings on the peer rows: each method against IRRA by more or less than the seed spread, beside the
+    papers."""
     rows = {m: results['rows'][m] for m in METHODS if (results['rows'].get(m) or {}).get('n')}
     if not rows: return 'No finished method runs: nothing to say yet.'
     base = rows.get(PEER_BASELINE)

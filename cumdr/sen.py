@@ -75,7 +75,8 @@ class TextGuidedDecoder(nn.Module):
         nn.init.normal_(self.mask_token, std=.02)
         self.register_buffer('pos', sincos_positions(grid, dim), persistent=False)
         self.ln_q, self.ln_kv = nn.LayerNorm(dim), nn.LayerNorm(text_dim or dim)
-        self.cross_attn = nn.MultiheadAttention(dim, heads, kdim=text_dim or dim, vdim=text_dim or dim, batch_first=True)
+        self.cross_attn = nn.MultiheadAttention(dim, heads, kdim=text_dim or dim, vdim=text_dim or dim,
+                                                batch_first=True)
         layer = nn.TransformerEncoderLayer(dim, heads, 4 * dim, dropout=0., activation='gelu', batch_first=True,
                                            norm_first=True)
         self.transformer = nn.TransformerEncoder(layer, layers, enable_nested_tensor=False)

@@ -90,7 +90,8 @@ def generate(out: str | Path, fmt: str = 'CUHK-PEDES', ids: int = 300, seed: int
     split_of = [s for s, n in sizes.items() for _ in range(n)]  # people are i.i.d.: the blocks need no shuffle
     entries, jobs, annotations = [], [], {}
     meta = dict(generator=dict(format=fmt, ids=ids, seed=seed, noise=noise, describer_error=describer_error),
-                attribute_values={k: (['n/a'] if k in ('hat_colour', 'bag_colour') else []) + list(v) for k, v in ATTRIBUTES.items()},
+                attribute_values={k: (['n/a'] if k in ('hat_colour', 'bag_colour') else []) + list(v)
+                                  for k, v in ATTRIBUTES.items()},
                 identities={}, images={})
     for i, person in enumerate(people):
         pid = i + spec['first_id']

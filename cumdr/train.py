@@ -27,7 +27,7 @@ from .evaluate import autocast_for, default_stages, encode_split, evaluate, metr
 from .files import TEMPORARY_NAME, atomic_file
 from .imagecache import augment_pad, cached_train_loader, device_augment
 from .model import CUMDR, RESULT_NEUTRAL_FIELDS, Config, config_differences, flat_config_fields, parse_loss_names
-from .uncertainty import sigma_summary
+from .sigma import sigma_summary
 
 # %% auto #0
 __all__ = ['LOCK_FILE', 'RUN_FILES', 'CHECKPOINT_KEYS', 'PRESETS', 'METHODS', 'DATASET_RULES', 'USER_ERRORS', 'world_size',
@@ -75,7 +75,8 @@ def gather_with_grad(x: torch.Tensor) -> torch.Tensor:
     return _GatherWithGrad.apply(x)
 
 # %% ../nbs/09_train.ipynb #90a263ea
-def loss_terms(model: CUMDR, batch: dict, epoch: float = 0., forward=None) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+def loss_terms(model: CUMDR, batch: dict, epoch: float = 0.,
+               forward=None) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
     """(total to back-propagate, {loss name: unweighted value, detached}) for one batch at the training position
     `epoch` (fractional, from 0). `forward` runs the model's forward pass when it is wrapped (DDP, torch.compile);
     the losses are computed by `model` itself, eagerly. The values stay on the device: reading one (`float(v)`)
@@ -96,10 +97,12 @@ def build_optimizer(model: CUMDR, cfg: Config) -> torch.optim.Optimizer:
         if p.requires_grad: groups[(id(p) in new, p.ndim <= 1 or name.endswith('.bias'))].append(p)
     return torch.optim.AdamW([dict(params=ps, lr=cfg.lr * (cfg.lr_factor if is_new else 1.),
                                    weight_decay=0. if no_decay else cfg.weight_decay)
-                              for (is_new, no_decay), ps in groups.items() if ps], lr=cfg.lr, fused=fused_adamw(model, cfg))
+                              for (is_new, no_decay), ps in groups.items() if ps],
+                             lr=cfg.lr, fused=fused_adamw(model, cfg))
 
 def fused_adamw(model: torch.nn.Module, cfg: Config) -> bool | None:
-    "Whether AdamW runs fused: `cfg.fused_adamw`, or None (torch's per-tensor default) unless every parameter is on CUDA."
+    """Whether AdamW runs fused: `cfg.fused_adamw`, or None (torch's per-tensor default) unless every parameter is on
+    CUDA."""
     if cfg.fused_adamw is not None: return cfg.fused_adamw
     return True if all(p.is_cuda for p in model.parameters()) else None
 
@@ -203,7 +206,8 @@ def _break_stale_lock(lock: Path, holder: dict) -> None:
         os.replace(grave, lock)
 
 def _remove_stale_temporaries(run_dir: Path) -> None:
-    "Delete the temporary files interrupted saves left (`<stem>.tmp<pid><suffix>`): under the lock, no save is under way."
+    """Delete the temporary files interrupted saves left (`<stem>.tmp<pid><suffix>`): under the lock, no save is under
+    way."""
     leftovers = sorted(p for p in run_dir.iterdir() if TEMPORARY_NAME.search(p.name) and p.is_file())
     for p in leftovers: p.unlink()
     if leftovers: print(f'{run_dir}: removed temporary files of interrupted saves: {[p.name for p in leftovers]}')
@@ -277,11 +281,13 @@ def check_same_run(run_dir: Path, cfg: Config, checkpoint: dict, checkpoint_path
     "Refuse to resume a run whose own configuration differs from `cfg` in a field that changes what it computes."
     recorded, source = checkpoint.get('config'), checkpoint_path
     if recorded is None and (run_dir / 'config.yaml').is_file():  # a checkpoint of an older cumdr
-        recorded, source = flat_config_fields(yaml.safe_load((run_dir / 'config.yaml').read_text())), run_dir / 'config.yaml'
+        source = run_dir / 'config.yaml'
+        recorded = flat_config_fields(yaml.safe_load(source.read_text()))
     if recorded is None: return
     differences = config_differences(recorded, cfg)
     if not differences: return
-    listed = '; '.join(f'{name}: {old!r} in the run, {new!r} now' + (f' ({_FILLED_IN[name]})' if name in _FILLED_IN else '')
+    listed = '; '.join(f'{name}: {old!r} in the run, {new!r} now'
+                       + (f' ({_FILLED_IN[name]})' if name in _FILLED_IN else '')
                        for name, (old, new) in differences.items())
     raise ConfigMismatchError(
         f'{run_dir} holds a run with another configuration (recorded in {source}): {listed}. Resuming would '
@@ -326,7 +332,8 @@ def check_inputs(cfg: Config, data, annotations: dict | None = None, progress: b
     every image has one; raises a `PedesFormatError` that lists every problem, by file."""
     problems = []
     splits = {'training': ([s.image_path for s in data.train], [s.image_key for s in data.train]),
-              'validation': (data.val.image_paths, data.val.image_keys), 'test': (data.test.image_paths, data.test.image_keys)}
+              'validation': (data.val.image_paths, data.val.image_keys),
+              'test': (data.test.image_paths, data.test.image_keys)}
     if annotations is not None:
         source = cfg.annotations or default_annotation_path(data.annotation_file)
         for split, (_, keys) in splits.items():
@@ -343,7 +350,8 @@ def check_inputs(cfg: Config, data, annotations: dict | None = None, progress: b
         if progress and not live: print(f'checked {len(split_of):,} images in {time.time() - t:.1f} s', flush=True)
         problems += [f'{split_of[path]} image: {why}' for path, why in unreadable.items()]
     if problems:
-        listed = ''.join(f'\n  {p}' for p in problems[:30]) + (f'\n  ... and {len(problems) - 30} more' if len(problems) > 30 else '')
+        more = f'\n  ... and {len(problems) - 30} more' if len(problems) > 30 else ''
+        listed = ''.join(f'\n  {p}' for p in problems[:30]) + more
         raise PedesFormatError(f'{data.annotation_file}: {len(problems)} problem(s) in data this run reads only after '
                                f'training has started (validation after each epoch, test at the end):{listed}\nFix '
                                'or remove those entries before training (check_images=False skips the image check).')
@@ -378,8 +386,11 @@ def _train_locked(cfg: Config, run_dir: Path, device: str, data, stop_after: int
     torch.manual_seed(cfg.seed)
     model = CUMDR(cfg, data.num_classes).to(device)
     opt = build_optimizer(model, cfg)
-    sampler = torch.utils.data.DistributedSampler(data.train, seed=cfg.seed, drop_last=True) if world_size() > 1 else None
-    ann_train = None if annotations is None else annotation_texts(annotations, [s.image_key for s in data.train], 'training images')
+    sampler = None
+    if world_size() > 1: sampler = torch.utils.data.DistributedSampler(data.train, seed=cfg.seed, drop_last=True)
+    ann_train = None
+    if annotations is not None:
+        ann_train = annotation_texts(annotations, [s.image_key for s in data.train], 'training images')
     if cfg.image_cache:  # decoded once, uint8 at the model's size; the augmentation runs on the device, batch by batch
         loader = cached_train_loader(data.train, get_tokenizer(), cfg.image_cache, cfg.batch_size, cfg.image_size,
                                      mlm=hasattr(model, 'mlm_head'), num_workers=cfg.num_workers, seed=cfg.seed,
@@ -412,8 +423,10 @@ def _train_locked(cfg: Config, run_dir: Path, device: str, data, stop_after: int
             save_atomic(dict(model=best_state, epoch=best['epoch']), run_dir / 'best.pt')  # the checkpoint's best
             print(f'resuming {run_dir} after epoch {ck["epoch"]}')
     if is_main(): cfg.save(run_dir / 'config.yaml')
-    ddp = torch.nn.parallel.DistributedDataParallel(model, device_ids=[torch.device(device).index] if device.startswith('cuda') else None) \
-        if world_size() > 1 else model
+    ddp = model
+    if world_size() > 1:
+        device_ids = [torch.device(device).index] if device.startswith('cuda') else None
+        ddp = torch.nn.parallel.DistributedDataParallel(model, device_ids=device_ids)
     if cfg.compile: ddp = torch.compile(ddp, backend=cfg.compile)  # the forward (towers, heads); the losses stay eager
     amp = autocast_for(device, cfg.bf16)
     g = loader.generator
@@ -472,7 +485,8 @@ def _train_locked(cfg: Config, run_dir: Path, device: str, data, stop_after: int
 
 def _validate_and_save(run_dir: Path, model: CUMDR, opt, sched, data, cfg: Config, annotations: dict | None, epoch: int,
                        best: dict, best_state: dict | None, t0: float, seen: int, sums: dict, steps: int):
-    "Validate after `epoch`, log it, save last.pt (then best.pt if it improved); returns (best, best_state, final metrics)."
+    """Validate after `epoch`, log it, save last.pt (then best.pt if it improved); returns (best, best_state, final
+    metrics)."""
     venc = encode_split(model, data.val, cfg)
     val = evaluate(model, data.val, cfg, enc=venc, fit_split=data.val, annotations=annotations)
     final = val[list(val)[-1]]
@@ -500,21 +514,23 @@ def finish(run_dir: Path, model: CUMDR, data, cfg: Config, best: dict, annotatio
     restart = 'Restart the run with the same configuration: it rewrites best.pt from last.pt.'
     state = read_checkpoint(best_file, restart)
     if state.get('epoch') != best['epoch']:
-        raise CheckpointError(f"{best_file} holds epoch {state.get('epoch')}, but this run's best epoch is {best['epoch']}: "
-                              f'another process wrote it. {restart}')
+        raise CheckpointError(f"{best_file} holds epoch {state.get('epoch')}, but this run's best epoch is "
+                              f"{best['epoch']}: another process wrote it. {restart}")
     model.load_state_dict(state['model'])
     stages = default_stages(model, cfg)
     val_enc = encode_split(model, data.val, cfg)
     t = time.time()
     test_enc = encode_split(model, data.test, cfg)  # encoded once: the oracle protocol below reuses it
-    test = evaluate(model, data.test, cfg, stages, enc=test_enc, fit_split=data.val, annotations=annotations, fit_enc=val_enc)
+    test = evaluate(model, data.test, cfg, stages, enc=test_enc, fit_split=data.val, annotations=annotations,
+                    fit_enc=val_enc)
     t_test = time.time() - t
     res = dict(best_epoch=best['epoch'], val=best['val'], test=test, test_eval_s=t_test,
                stages={k: getattr(v, '__name__', None) or repr(v) for k, v in stages.items()}, components=cfg.components)
-    if cfg.rucm and cfg.rucm_protocol == 'gallery':  # the reference's leaky protocol, reported beside, never selected on
+    # the reference's leaky protocol, reported beside, never selected on
+    if cfg.rucm and cfg.rucm_protocol == 'gallery':
         oracle = dataclasses.replace(cfg, rucm_protocol='oracle')
-        res['test_oracle'] = evaluate(model, data.test, oracle, default_stages(model, oracle), enc=test_enc, fit_split=data.val,
-                                      annotations=annotations, fit_enc=val_enc)
+        res['test_oracle'] = evaluate(model, data.test, oracle, default_stages(model, oracle), enc=test_enc,
+                                      fit_split=data.val, annotations=annotations, fit_enc=val_enc)
     with atomic_file(run_dir / 'metrics.json') as tmp:
         tmp.write_text(json.dumps(res, indent=1))
     (run_dir / 'last.prev.pt').unlink(missing_ok=True)  # finished: no resume needs the fallback any more
@@ -576,10 +592,12 @@ def make_config(preset: str = 'auto', method: str | None = None, **overrides) ->
     preset = resolve_preset(preset, overrides.get('backbone'))
     base = dict(PRESETS[preset])
     if method is not None: base.update(method_fields(method, base))
-    if isinstance(overrides.get('pretrained'), str) and overrides['pretrained'].lower() in ('none', ''):  # -p pretrained none
+    # -p pretrained none
+    if isinstance(overrides.get('pretrained'), str) and overrides['pretrained'].lower() in ('none', ''):
         overrides['pretrained'] = None
     backbone = overrides.get('backbone', base.get('backbone', Config.backbone))
-    if 'pretrained' not in overrides and base.get('pretrained') == 'synthetic' and (backbone, 'synthetic') not in SHIPPED:
+    no_shipped = (backbone, 'synthetic') not in SHIPPED
+    if 'pretrained' not in overrides and base.get('pretrained') == 'synthetic' and no_shipped:
         raise ValueError(f"preset {preset!r} fine-tunes the shipped pretrained='synthetic' weights, which exist for "
                          f"{sorted(b for b, t in SHIPPED if t == 'synthetic')}, not {backbone!r}: pass "
                          "pretrained='none' (from scratch, or preset='scratch') or a weights file")
