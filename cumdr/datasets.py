@@ -147,9 +147,10 @@ def _check_splits(by_split: dict[str, list[dict]], ann: Path, key: str) -> None:
                                        '(one image shows one person): fix the ids')
             repeated.append(image)
     if repeated:
-        warnings.warn(f'{ann}: {len(repeated)} entries repeat an image already listed in the same split under the same id '
-                      f'(e.g. {repeated[:3]}); each copy counts as an image of its own (double weight in training, an extra '
-                      'gallery item in evaluation): merge the entries to silence this warning', stacklevel=3)
+        warnings.warn(f'{ann}: {len(repeated)} entries repeat an image already listed in the same split under the '
+                      f'same id (e.g. {repeated[:3]}); each copy counts as an image of its own (double weight in '
+                      'training, an extra gallery item in evaluation): merge the entries to silence this warning',
+                      stacklevel=3)
     ids = {split: {e['id'] for e in entries} for split, entries in by_split.items()}
     for a, b in itertools.combinations(by_split, 2):
         shared = sorted(ids[a] & ids[b])

@@ -292,7 +292,8 @@ def shipped_model(name: str = 'cumdr-small-default', device: str = 'cpu') -> tup
 def shipped_model_on_new_people(ids: int = 300, seed: int = 1, root: str | Path | None = None,
                                 name: str = 'cumdr-small-default'):
     """The shipped model with a synthetic CUHK-PEDES set of `ids` people it never saw (data seed `seed`, generated
-    under `root` or a temporary folder): dict(model, cfg, data, annotations, root) for the notebooks' closing sections."""
+    under `root` or a temporary folder): dict(model, cfg, data, annotations, root) for the notebooks' closing
+    sections."""
     import tempfile
     from cumdr.synthetic import generate
     model, cfg = shipped_model(name)

@@ -69,16 +69,16 @@ def parse_components(components: str | None) -> dict[str, bool]:
 class Config:
     # data: which benchmark, where it lives, how it is read
     dataset: str = 'CUHK-PEDES'            # CUHK-PEDES | ICFG-PEDES | RSTPReid
-    root_dir: str | None = None            # the benchmark's folder; None: generate a synthetic one under output_dir/data
+    root_dir: str | None = None            # the benchmark's folder; None: a synthetic one made under output_dir/data
     synthetic_ids: int = 300               # people in the synthetic dataset (train, val and test together)
     synthetic_seed: int = 0                # seed of the synthetic dataset
-    annotations: str | None = None         # RUCM's JSON image path -> text; None: external_annotations.json beside the data
+    annotations: str | None = None         # RUCM's JSON image path -> text; None: the data's external_annotations.json
     num_workers: int = 0                   # data-loader processes (0: load in the training process)
     check_images: bool = True              # decode every image of every split before the first step (cumdr.train)
     # model: the dual encoder and the heads the losses train
     backbone: str = 'ViT-B-16'             # open_clip model name, or a tiny CPU one (cumdr-tiny)
-    pretrained: str | None = None          # open_clip tag ('openai'), a weights file, 'synthetic' (shipped); None: scratch
-    quick_gelu: bool | None = None         # QuickGELU (OpenAI's CLIPs) or GELU; None: what `pretrained` was trained with
+    pretrained: str | None = None          # open_clip tag ('openai'), a file, 'synthetic' (shipped); None: scratch
+    quick_gelu: bool | None = None         # QuickGELU (OpenAI's CLIPs) or GELU; None: as `pretrained` was trained
     image_size: tuple = (384, 128)         # [height, width], multiples of the backbone's patch size
     cross_heads: int = 8                   # heads of the cross-modal encoder (MLM, ITM) and of CUM's Gaussian heads
     cross_layers: int = 4                  # layers of the cross-modal encoder
@@ -131,7 +131,7 @@ class Config:
     deterministic: bool = False            # deterministic kernels: bit-exact reruns and resumes (slower on GPU)
     compile: str | None = None             # torch.compile backend for the model's forward ('inductor'); None: eager
     fused_adamw: bool | None = None        # AdamW's fused kernel (one launch for all parameters); None: on CUDA only
-    image_cache: str | None = None         # folder of a pre-decoded uint8 image cache, augmented on the device (16_image_cache)
+    image_cache: str | None = None         # folder of a pre-decoded uint8 image cache, augmented on the device
     output_dir: str = 'runs/default'       # the run directory
     log_every: int = 20                    # steps between log records
     resume: bool = True                    # continue the run in output_dir if it has one
@@ -259,9 +259,9 @@ _RANGES = {  # field: (lowest, highest or None), both allowed
     'synthetic_ids': (1, None), 'num_workers': (0, None), 'cross_heads': (1, None), 'cross_layers': (0, None),
     'epochs': (0, None), 'batch_size': (1, None), 'lr': (0, None), 'lr_factor': (0, None),
     'weight_decay': (0, None), 'warmup_epochs': (0, None), 'warmup_factor': (0, 1), 'rerank_k': (0, None),
-    'eval_batch_size': (1, None), 'cum_samples': (1, None), 'rucm_A': (0, 1), 'dar_k': (1, None), 'dar_steps': (1, None),
-    'dar_alpha': (0, None), 'dar_T': (1, None), 'log_every': (1, None), 'num_classes': (1, None),
-    'cum_sigma_weight': (0, None), 'lfa_prototypes': (1, None), 'lfa_layers': (1, None),
+    'eval_batch_size': (1, None), 'cum_samples': (1, None), 'rucm_A': (0, 1), 'dar_k': (1, None),
+    'dar_steps': (1, None), 'dar_alpha': (0, None), 'dar_T': (1, None), 'log_every': (1, None),
+    'num_classes': (1, None), 'cum_sigma_weight': (0, None), 'lfa_prototypes': (1, None), 'lfa_layers': (1, None),
     'mae_mask_ratio': (0, .99), 'mae_layers': (0, None), 'tri_margin': (0, None),
 }
 _RANGE_NOTES = {'epochs': ' (0 evaluates the initial weights without training: zero-shot)',
@@ -311,7 +311,8 @@ def _checked_image_size(value, backbone: str) -> tuple[int, int]:
                          f'{patch} of {backbone} (the image {covered}): use e.g. {suggestion}')
     return (height, width)
 
-RESULT_NEUTRAL_FIELDS = ('device', 'num_workers', 'eval_batch_size', 'log_every', 'output_dir', 'resume', 'check_images')
+RESULT_NEUTRAL_FIELDS = ('device', 'num_workers', 'eval_batch_size', 'log_every', 'output_dir', 'resume',
+                         'check_images')
 
 def _field_values(config: Config | dict) -> dict:
     "Every field of a Config, or of a config as saved (a dict, in which fields an older cumdr lacked take defaults)."
@@ -332,7 +333,8 @@ CONFIG_GROUPS: dict[str, tuple[str, ...]] = {   # the sections of a config file,
     'data': ('dataset', 'root_dir', 'synthetic_ids', 'synthetic_seed', 'annotations', 'num_workers', 'check_images'),
     'model': ('backbone', 'pretrained', 'quick_gelu', 'image_size', 'cross_heads', 'cross_layers'),
     'losses': ('loss_names', 'loss_weights', 'tau'),
-    'optimisation': ('epochs', 'batch_size', 'lr', 'lr_factor', 'weight_decay', 'warmup_epochs', 'warmup_factor', 'bf16'),
+    'optimisation': ('epochs', 'batch_size', 'lr', 'lr_factor', 'weight_decay', 'warmup_epochs', 'warmup_factor',
+                     'bf16'),
     'evaluation': ('rerank_k', 'rerank_weight', 'eval_batch_size'),
     'cum': ('cum', 'cum_samples', 'cum_tau', 'cum_sigma_weight', 'cum_sigma0', 'cum_variant'),
     'rucm': ('rucm', 'rucm_A', 'rucm_protocol', 'rucm_weighting'),

@@ -297,6 +297,7 @@ def paint_head(img: Image.Image, f: Figure) -> None:
 
 BODY_LAYERS = (paint_pack_behind, paint_legs, paint_top, paint_bag, paint_head)   # back to front
 
+# %% ../nbs/00b_painter.ipynb #d46f3245
 def paint_occluder(img: Image.Image, f: Figure, occlusion: str | None, rng: np.random.Generator) -> None:
     "Something in front of the person (see `visible_attributes`): low (a car bonnet, a bench) or a thin pole."
     d = ImageDraw.Draw(img)
@@ -314,6 +315,7 @@ def photograph(img: Image.Image, rng: np.random.Generator) -> Image.Image:
     a += rng.normal(0, rng.uniform(1, 7), size=a.shape)
     return Image.fromarray(np.clip(a, 0, 255).astype(np.uint8))
 
+# %% ../nbs/00b_painter.ipynb #4ad01ad6
 def render_person(attrs: dict, look: dict, view: str, rng: np.random.Generator,
                   occlusion: str | None = None, layers: int | None = None) -> Image.Image:
     """Draw one image of a person with `attrs`/`look` seen from `view` behind `occlusion`; nuisances come from `rng`.

@@ -90,7 +90,8 @@ def loss_terms(model: CUMDR, batch: dict, epoch: float = 0.,
 # %% ../nbs/09_train.ipynb #81fdad65
 def build_optimizer(model: CUMDR, cfg: Config) -> torch.optim.Optimizer:
     """AdamW with four groups: (pretrained | new) x (decay | no decay on biases and norms). `cfg.fused_adamw` picks
-    the fused kernel (one launch updates every parameter; None: on CUDA), the same update as the default per-tensor one."""
+    the fused kernel (one launch updates every parameter; None: on CUDA), the same update as the default per-tensor
+    one."""
     new = {id(p) for p in model.new_parameters()}
     groups = {(a, b): [] for a in (False, True) for b in (False, True)}
     for name, p in model.named_parameters():
@@ -396,8 +397,9 @@ def _train_locked(cfg: Config, run_dir: Path, device: str, data, stop_after: int
                                      mlm=hasattr(model, 'mlm_head'), num_workers=cfg.num_workers, seed=cfg.seed,
                                      sampler=sampler, annotations=ann_train)
     else:
-        loader = train_loader(data.train, get_tokenizer(), cfg.batch_size, cfg.image_size, mlm=hasattr(model, 'mlm_head'),
-                              num_workers=cfg.num_workers, seed=cfg.seed, sampler=sampler, annotations=ann_train)
+        loader = train_loader(data.train, get_tokenizer(), cfg.batch_size, cfg.image_size,
+                              mlm=hasattr(model, 'mlm_head'), num_workers=cfg.num_workers, seed=cfg.seed,
+                              sampler=sampler, annotations=ann_train)
     aug_gen = torch.Generator(device=device)
     steps = len(loader)
     if steps == 0 and cfg.epochs > 0:
@@ -471,8 +473,8 @@ def _train_locked(cfg: Config, run_dir: Path, device: str, data, stop_after: int
                          images_per_s=ips, **{f'loss_{k}': float(v) for k, v in terms.items()})
         sums = {k: float(v) for k, v in sums.items()}
         if is_main():
-            best, best_state, final = _validate_and_save(run_dir, model, opt, sched, data, cfg, annotations, epoch, best,
-                                                         best_state, t0, seen, sums, steps)
+            best, best_state, final = _validate_and_save(run_dir, model, opt, sched, data, cfg, annotations, epoch,
+                                                         best, best_state, t0, seen, sums, steps)
             if progress:
                 elapsed = time.time() - t_run
                 left = elapsed / steps_done * (cfg.epochs - epoch) * steps
@@ -483,6 +485,7 @@ def _train_locked(cfg: Config, run_dir: Path, device: str, data, stop_after: int
     else:
         if is_main(): finish(run_dir, model, data, cfg, best, annotations)
 
+# %% ../nbs/09_train.ipynb #ec593a58
 def _validate_and_save(run_dir: Path, model: CUMDR, opt, sched, data, cfg: Config, annotations: dict | None, epoch: int,
                        best: dict, best_state: dict | None, t0: float, seen: int, sums: dict, steps: int):
     """Validate after `epoch`, log it, save last.pt (then best.pt if it improved); returns (best, best_state, final
@@ -508,6 +511,7 @@ def _validate_and_save(run_dir: Path, model: CUMDR, opt, sched, data, cfg: Confi
     if improved: save_atomic(dict(model=best_state, epoch=epoch), run_dir / 'best.pt')
     return best, best_state, final
 
+# %% ../nbs/09_train.ipynb #a75074cc
 def finish(run_dir: Path, model: CUMDR, data, cfg: Config, best: dict, annotations: dict | None = None) -> dict:
     "Evaluate best.pt on test (stages fitted on val; val metrics were logged when it was chosen); write metrics.json."
     best_file = run_dir / 'best.pt'
@@ -525,7 +529,8 @@ def finish(run_dir: Path, model: CUMDR, data, cfg: Config, best: dict, annotatio
                     fit_enc=val_enc)
     t_test = time.time() - t
     res = dict(best_epoch=best['epoch'], val=best['val'], test=test, test_eval_s=t_test,
-               stages={k: getattr(v, '__name__', None) or repr(v) for k, v in stages.items()}, components=cfg.components)
+               stages={k: getattr(v, '__name__', None) or repr(v) for k, v in stages.items()},
+               components=cfg.components)
     # the reference's leaky protocol, reported beside, never selected on
     if cfg.rucm and cfg.rucm_protocol == 'gallery':
         oracle = dataclasses.replace(cfg, rucm_protocol='oracle')
