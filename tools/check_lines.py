@@ -1,0 +1,61 @@
+"""Readable library code: no line of cumdr/*.py over 120 characters and no two statements joined on one line.
+
+Usage: python tools/check_lines.py [--limit N] [FILE ...]   (default: every module of cumdr/ but nbdev's _modidx.py)
+
+nbdev writes the `__all__` list of a module on lines of its own making; those lines are not counted. Exits non-zero
+and lists every offending line otherwise.
+"""
+import argparse
+import ast
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def joined_statements(tree: ast.AST) -> list[int]:
+    "Line numbers where a statement starts on the line the previous statement of the same block ends (`a; b`)."
+    lines = []
+    for node in ast.walk(tree):
+        for field in ('body', 'orelse', 'finalbody', 'handlers'):
+            block = getattr(node, field, None)
+            if not isinstance(block, list):
+                continue
+            stmts = [s for s in block if isinstance(s, (ast.stmt, ast.excepthandler))]
+            for prev, nxt in zip(stmts, stmts[1:]):
+                if prev.end_lineno == nxt.lineno:
+                    lines.append(nxt.lineno)
+    return sorted(lines)
+
+
+def problems(path: Path, limit: int) -> list[str]:
+    text = path.read_text(encoding='utf-8')
+    name = path.relative_to(ROOT) if path.is_relative_to(ROOT) else path
+    out = []
+    in_all = False
+    for number, line in enumerate(text.split('\n'), 1):
+        in_all = line.startswith('__all__ = [') or (in_all and line.startswith(' '))
+        if len(line) > limit and not in_all:
+            out.append(f'{name}:{number}: {len(line)} characters (limit {limit})')
+    for number in joined_statements(ast.parse(text)):
+        out.append(f'{name}:{number}: two statements on one line')
+    return out
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    parser.add_argument('files', nargs='*', type=Path)
+    parser.add_argument('--limit', type=int, default=120)
+    args = parser.parse_args(argv)
+    files = [f.resolve() for f in args.files] or sorted(p for p in (ROOT / 'cumdr').glob('*.py')
+                                                         if p.name != '_modidx.py')
+    found = [p for f in files for p in problems(f, args.limit)]
+    for p in found:
+        print(p)
+    print(f'{len(files)} files: ' + (f'{len(found)} problem(s)' if found else f'every line within {args.limit} '
+                                      'characters, one statement per line'))
+    return 1 if found else 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())
