@@ -41,8 +41,7 @@ def train_eval_notebook(notebook: str | Path | None = None) -> Path:
 
 def notebook_parameters(notebook: str | Path) -> dict:
     "Names -> default values (the source text where not a literal) of the cell tagged `parameters`."
-    try: nb = json.loads(Path(notebook).read_text())
-    except json.JSONDecodeError as e: raise ValueError(f'{notebook} is not a notebook (JSON): {e}') from None
+    nb = read_json(notebook)
     cells = [c for c in nb.get('cells', []) if 'parameters' in c.get('metadata', {}).get('tags', [])]
     if not cells: raise ValueError(f'{notebook} has no cell tagged "parameters"')
     src = cells[0]['source']
@@ -79,7 +78,7 @@ def shared_synthetic_data(root: str | Path, dataset: str, ids: int, seed: int = 
     root = Path(root)
     meta = root / dataset / 'synthetic_meta.json'  # written last by generate(): present = complete
     if meta.exists():
-        gen = json.loads(meta.read_text())['generator']
+        gen = read_json(meta)['generator']
         if (gen['format'], gen['ids'], gen['seed']) != (dataset, ids, seed):
             raise ValueError(f"{meta} holds a synthetic {gen['format']} with {gen['ids']} identities "
                              f"(seed {gen['seed']}); this batch asks for {dataset} with {ids} (seed {seed}): "

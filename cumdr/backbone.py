@@ -6,7 +6,6 @@
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 from pathlib import Path
 
@@ -16,6 +15,7 @@ import torch.nn.functional as F
 from torch import nn
 
 import cumdr
+from .files import read_json
 
 # %% auto #0
 __all__ = ['TINY_CONFIGS', 'WEIGHTS_DIR', 'SHIPPED', 'PRETRAINED_ADVICE', 'sha256_of', 'shipped_weights', 'register_pretrained',
@@ -50,7 +50,7 @@ def shipped_weights(model_name: str, tag: str) -> Path:
     if not path.is_file() or not manifest.is_file():
         raise FileNotFoundError(f'pretrained={tag!r} for {model_name}: the shipped weights {path} (or their manifest '
                                 f'{manifest.name}) are missing: {remake}')
-    want = json.loads(manifest.read_text())['sha256']
+    want = read_json(manifest)['sha256']
     have = sha256_of(path)
     if have != want:
         raise ValueError(f'pretrained={tag!r} for {model_name}: {path} has sha256 {have}, its manifest says '

@@ -18,6 +18,7 @@ from .backbone import CheckpointError, pretrained_quick_gelu, read_checkpoint
 from .datasets import (RetrievalSplit, default_annotation_path, gallery_loader, get_tokenizer, load_annotations_for,
                             load_data, load_pedes, read_annotations)
 from .diffusion import DiffusionRefine
+from .files import read_json
 from .fusion import ComplementaryFusion
 from .metrics import retrieval_metrics
 from .model import CUMDR, Config, text_padding
@@ -260,7 +261,6 @@ def export_inference_weights(run_dir: str | Path, out: str | Path, command: str 
 
 def load_inference_weights(path: str | Path, device: str = 'cpu') -> tuple[CUMDR, Config]:
     "The model of an `export_inference_weights` pair (fp32, eval mode), its hash and its missing weights checked."
-    import json
     from safetensors.torch import load_file
     from cumdr.backbone import sha256_of
     path = Path(path).with_suffix('.safetensors')
@@ -268,7 +268,7 @@ def load_inference_weights(path: str | Path, device: str = 'cpu') -> tuple[CUMDR
     if not path.is_file() or not manifest.is_file():
         raise FileNotFoundError(f'{path} or its manifest {manifest.name} is missing: export them again '
                                 '(cumdr.evaluate.export_inference_weights)')
-    info = json.loads(manifest.read_text())
+    info = read_json(manifest)
     if sha256_of(path) != info['sha256']:
         raise ValueError(f'{path}: sha256 {sha256_of(path)}, its manifest says {info["sha256"]}: damaged or replaced')
     saved = info['config']

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from .backbone import read_checkpoint, sha256_of
 from .datasets import DATASETS, PedesData, TrainSample, load_pedes
-from .files import atomic_file
+from .files import atomic_file, read_json
 from .synthetic import generate, load_meta
 from .world import ATTRIBUTE_NAMES
 from .train import make_config, train
@@ -35,8 +35,8 @@ def corpus_pairs(corpus_dir: str | Path, style: str = 'human') -> list[TrainSamp
     corpus_dir = Path(corpus_dir)
     fmt = load_meta(corpus_dir)['generator']['format']
     key = DATASETS[fmt]['path_key']
-    entries = json.loads((corpus_dir / DATASETS[fmt]['ann'][0]).read_text(encoding='utf-8'))
-    annotations = json.loads((corpus_dir / 'external_annotations.json').read_text(encoding='utf-8'))
+    entries = read_json(corpus_dir / DATASETS[fmt]['ann'][0])
+    annotations = read_json(corpus_dir / 'external_annotations.json')
     pairs = []
     for i, e in enumerate(entries):
         texts = [annotations[e[key]]] if style == 'describer' else e['captions']
@@ -52,7 +52,7 @@ def shared_combinations(corpus_dir: str | Path, eval_dir: str | Path, split: str
     "How many identities of `split` in the evaluation set have an attribute combination some corpus identity has."
     corpus, ev = load_meta(corpus_dir), load_meta(eval_dir)
     seen = {tuple(a[k] for k in ATTRIBUTE_NAMES) for a in corpus['identities'].values()}
-    entries = json.loads((Path(eval_dir) / DATASETS[ev['generator']['format']]['ann'][0]).read_text(encoding='utf-8'))
+    entries = read_json(Path(eval_dir) / DATASETS[ev['generator']['format']]['ann'][0])
     ids = sorted({e['id'] for e in entries if e['split'] == split})
     shared = sum(tuple(ev['identities'][str(i)][k] for k in ATTRIBUTE_NAMES) in seen for i in ids)
     return dict(split=split, identities=len(ids), shared=shared, corpus_identities=len(corpus['identities']),
@@ -114,7 +114,7 @@ def pretrain(out_dir: str | Path, ids: int = 20000, seed: int = 1, style: str = 
           f'val ({eval_ids} identities, seed {eval_seed}); {cfg.epochs} epochs of batch {cfg.batch_size}', flush=True)
     run = train(cfg, data)
     export = Path(export) if export else out_dir / f'{cfg.backbone}-synthetic.safetensors'
-    metrics = json.loads((run / 'metrics.json').read_text())
+    metrics = read_json(run / 'metrics.json')
     recipe = ('loss_names', 'tau', 'lr', 'batch_size', 'epochs', 'warmup_epochs', 'seed')
     # best.pt: the epoch chosen on the evaluation set's validation split, the weights metrics.json's test figures are of
     return export_weights(run / 'best.pt', export, backbone=cfg.backbone, image_size=list(cfg.image_size),

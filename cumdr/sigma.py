@@ -33,8 +33,8 @@ def project_gaussians(mu: torch.Tensor, log_sigma: torch.Tensor, basis: torch.Te
     return mu @ U.T, torch.einsum('ad,kd,bd->kab', U, var, U)
 
 def plot_gaussian_ellipses(ax, mu2, sigma2, colors=None, labels=None, n_std=(1, 2), alpha: float = .25):
-    """Ellipses at n_std standard deviations of 2-D Gaussians: mu2 (K, 2); sigma2 (K, 2) std devs (axis-aligned) or (K,
-    2, 2) covariances."""
+    """Ellipses at n_std standard deviations of 2-D Gaussians: mu2 (K, 2); sigma2 (K, 2) std devs (axis-aligned)
+    or (K, 2, 2) covariances."""
     from matplotlib.patches import Ellipse
     mu2 = np.asarray(mu2, dtype=float)
     cov = np.asarray(sigma2, dtype=float)

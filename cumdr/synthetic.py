@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from .captions import describe, write_caption
-from .files import atomic_file
+from .files import atomic_file, read_json
 from .painter import render_person
 from .world import ATTRIBUTES, OCCLUDERS, VIEWS, sample_identity, visible_attributes
 
@@ -152,7 +152,7 @@ def load_meta(dataset_dir: str | Path) -> dict:
     p = Path(dataset_dir) / 'synthetic_meta.json'
     if not p.exists():
         raise FileNotFoundError(f'{p} not found: ambiguity needs a dataset written by cumdr.synthetic.generate')
-    return json.loads(p.read_text())
+    return read_json(p)
 
 def caption_claims(meta: dict, caption_image_keys: list[str], captions: list[str]) -> np.ndarray:
     "Encoded claims (one row per caption, -1 = unstated) of captions given by their image key and text."
@@ -176,7 +176,7 @@ def summarize(dataset_dir: str | Path) -> dict:
     dataset_dir = Path(dataset_dir)
     meta = load_meta(dataset_dir)
     fmt = meta['generator']['format']
-    entries = json.loads((dataset_dir / FORMATS[fmt]['ann']).read_text())
+    entries = read_json(dataset_dir / FORMATS[fmt]['ann'])
     key = FORMATS[fmt]['path_key']
     stats = {}
     for s in FORMATS[fmt]['splits']:

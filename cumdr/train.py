@@ -488,8 +488,8 @@ def _train_locked(cfg: Config, run_dir: Path, device: str, data, stop_after: int
 # %% ../nbs/09_train.ipynb #ec593a58
 def _validate_and_save(run_dir: Path, model: CUMDR, opt, sched, data, cfg: Config, annotations: dict | None, epoch: int,
                        best: dict, best_state: dict | None, t0: float, seen: int, sums: dict, steps: int):
-    """Validate after `epoch`, log it, save last.pt (then best.pt if it improved); returns (best, best_state, final
-    metrics)."""
+    """Validate after `epoch`, log it, save last.pt (then best.pt if it improved); returns
+    (best, best_state, final metrics)."""
     venc = encode_split(model, data.val, cfg)
     val = evaluate(model, data.val, cfg, enc=venc, fit_split=data.val, annotations=annotations)
     final = val[list(val)[-1]]
