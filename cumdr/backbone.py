@@ -18,10 +18,10 @@ import cumdr
 from .files import read_json
 
 # %% auto #0
-__all__ = ['TINY_CONFIGS', 'WEIGHTS_DIR', 'SHIPPED', 'PRETRAINED_ADVICE', 'sha256_of', 'shipped_weights', 'register_pretrained',
-           'resolve_pretrained', 'is_torchscript_archive', 'pretrained_quick_gelu', 'resize_pos_embed',
-           'read_state_dict', 'load_clip_weights', 'CheckpointError', 'read_checkpoint', 'Backbone', 'build_backbone',
-           'is_known_backbone', 'backbone_patch_size']
+__all__ = ['TINY_CONFIGS', 'WEIGHTS_DIR', 'SHIPPED', 'FUSION_PREFIX', 'PRETRAINED_ADVICE', 'sha256_of', 'shipped_weights',
+           'register_pretrained', 'resolve_pretrained', 'is_torchscript_archive', 'pretrained_quick_gelu',
+           'resize_pos_embed', 'read_state_dict', 'load_clip_weights', 'CheckpointError', 'read_checkpoint', 'Backbone',
+           'build_backbone', 'is_known_backbone', 'backbone_patch_size']
 
 # %% ../nbs/03_backbone.ipynb #5201f6cd
 TINY_CONFIGS = {  # small CLIPs for CPU runs and tests (same architecture as ViT-B/16, fewer and narrower layers)
@@ -33,6 +33,7 @@ TINY_CONFIGS = {  # small CLIPs for CPU runs and tests (same architecture as ViT
 _LOCAL_TAGS: dict[tuple[str, str], dict] = {}
 WEIGHTS_DIR = Path(cumdr.__file__).resolve().parent / 'weights'   # weights that ship inside the package
 SHIPPED = {('cumdr-tiny', 'synthetic'): 'cumdr-tiny-synthetic'}  # (backbone, tag) -> weights/<name>.safetensors + .json
+FUSION_PREFIX = 'fusion.'   # keys of a weights file that hold a pretrained cross-modal encoder and its heads
 
 def sha256_of(path: str | Path) -> str:
     "Hex sha256 of a file, read in 1 MiB blocks."
@@ -128,7 +129,9 @@ def read_state_dict(path: str | Path) -> dict[str, torch.Tensor]:
 def load_clip_weights(clip: nn.Module, path: str | Path) -> None:
     "Load CLIP weights from `path` into `clip`, resizing the vision position grid to the model's."
     sd = read_state_dict(path)
-    sd = {k: v for k, v in sd.items() if k not in ('input_resolution', 'context_length', 'vocab_size')}
+    # the pretrained cross-modal encoder, where the file has one, is the model's to load (`load_fusion_weights`)
+    sd = {k: v for k, v in sd.items()
+          if k not in ('input_resolution', 'context_length', 'vocab_size') and not k.startswith(FUSION_PREFIX)}
     key = 'visual.positional_embedding'
     if key in sd and sd[key].shape != clip.visual.positional_embedding.shape:
         sd[key] = resize_pos_embed(sd[key], clip.visual.grid_size)

@@ -50,9 +50,13 @@ def id_loss(classifier: nn.Module, t: torch.Tensor, v: torch.Tensor, pids: torch
 
 # %% ../nbs/04_losses.ipynb #c39d62f7
 class CrossModalEncoder(nn.Module):
-    "Text tokens attend to image tokens, then a pre-norm transformer over the text positions."
-    def __init__(self, dim: int, heads: int = 8, layers: int = 4):
+    """Text tokens attend to image tokens, then a pre-norm transformer over the text positions. `residual`: each text
+    token keeps its own feature beside what it read from the image (x = t + attn(t, v)), as ALBEF-style fusion
+    encoders do; without it a position holds only a mixture of image tokens, and what the caption said survives
+    only in where it looked."""
+    def __init__(self, dim: int, heads: int = 8, layers: int = 4, residual: bool = True):
         super().__init__()
+        self.residual = residual
         self.ln_text, self.ln_image = nn.LayerNorm(dim), nn.LayerNorm(dim)
         self.cross_attn = nn.MultiheadAttention(dim, heads, batch_first=True)
         layer = nn.TransformerEncoderLayer(dim, heads, 4 * dim, dropout=0., activation='gelu', batch_first=True,
@@ -67,7 +71,10 @@ class CrossModalEncoder(nn.Module):
         L = text_tokens.shape[1]
         n = max(int((~text_pad).sum(1).max()), 1)
         kv = self.ln_image(image_tokens)
-        x = self.cross_attn(self.ln_text(text_tokens[:, :n]), kv, kv, need_weights=False)[0]
+        t = text_tokens[:, :n]
+        x = self.cross_attn(self.ln_text(t), kv, kv, need_weights=False)[0]
+        if self.residual:
+            x = t + x
         return F.pad(self.ln_post(self.transformer(x, src_key_padding_mask=text_pad[:, :n])), (0, 0, 0, L - n))
 
 class MLMHead(nn.Sequential):

@@ -18,7 +18,8 @@ import torch
 import yaml
 from torch import nn
 
-from .backbone import TINY_CONFIGS, backbone_patch_size, build_backbone, is_known_backbone
+from .backbone import (FUSION_PREFIX, SHIPPED, TINY_CONFIGS, backbone_patch_size, build_backbone,
+                            is_known_backbone, shipped_weights)
 from .cmlfa import LatentFeatureAlignment, shared_feature_fusion
 from .datasets import DATASETS
 from .diffusion import DAR_LOSSES, CandidateDenoiser, GaussianDiffusion
@@ -30,8 +31,9 @@ from .uncertainty import CUM_EXTRA_LOSSES, CUM_LOSS_SWAP, CUM_LOSSES, CUMHeads, 
 
 # %% auto #0
 __all__ = ['LOSS_TABLES', 'LOSSES', 'SCHEDULE_SETTINGS', 'RETIRED_FIELDS', 'COMPONENTS', 'RESULT_NEUTRAL_FIELDS', 'CONFIG_GROUPS',
-           'parse_loss_names', 'loss_arguments', 'parse_components', 'Config', 'config_differences', 'field_comments',
-           'config_yaml', 'flat_config_fields', 'component_losses', 'text_padding', 'CUMDR']
+           'FUSION_MODULES', 'parse_loss_names', 'loss_arguments', 'parse_components', 'Config', 'config_differences',
+           'field_comments', 'config_yaml', 'flat_config_fields', 'component_losses', 'text_padding',
+           'load_fusion_weights', 'CUMDR']
 
 # %% ../nbs/08_model.ipynb #b57e31a7
 LOSS_TABLES = dict(irra=BASE_LOSSES, cum=CUM_LOSSES, rucm=RUCM_LOSSES, dar=DAR_LOSSES, sen=SEN_LOSSES)
@@ -82,6 +84,7 @@ class Config:
     image_size: tuple = (384, 128)         # [height, width], multiples of the backbone's patch size
     cross_heads: int = 8                   # heads of the cross-modal encoder (MLM, ITM) and of CUM's Gaussian heads
     cross_layers: int = 4                  # layers of the cross-modal encoder
+    cross_residual: bool = True            # text tokens keep their own feature through the cross-attention
     # losses: what is trained
     loss_names: str = 'sdm+mlm+id+itm'     # the base losses joined by + (the components add their own)
     loss_weights: dict = field(default_factory=dict)  # name -> weight (default 1)
@@ -245,6 +248,7 @@ class Config:
             raise ValueError(f'{source}: {changed}: this version has no such fields (tau is fixed; the annealing they '
                              'set is gone): delete them to load the file, and check that the run is the one you mean')
         d = {k: v for k, v in d.items() if k not in RETIRED_FIELDS}
+        d.setdefault('cross_residual', False)   # saved before the field existed: the encoder ran without it
         unknown = set(d) - {f.name for f in dataclasses.fields(cls)}
         if unknown:
             raise ValueError(f'{source}: unknown config keys {sorted(unknown)}')
@@ -331,7 +335,7 @@ def config_differences(recorded: Config | dict, requested: Config | dict) -> dic
 # %% ../nbs/08_model.ipynb #2fa6ba4b
 CONFIG_GROUPS: dict[str, tuple[str, ...]] = {   # the sections of a config file, in the order of Config's fields
     'data': ('dataset', 'root_dir', 'synthetic_ids', 'synthetic_seed', 'annotations', 'num_workers', 'check_images'),
-    'model': ('backbone', 'pretrained', 'quick_gelu', 'image_size', 'cross_heads', 'cross_layers'),
+    'model': ('backbone', 'pretrained', 'quick_gelu', 'image_size', 'cross_heads', 'cross_layers', 'cross_residual'),
     'losses': ('loss_names', 'loss_weights', 'tau'),
     'optimisation': ('epochs', 'batch_size', 'lr', 'lr_factor', 'weight_decay', 'warmup_epochs', 'warmup_factor',
                      'bf16'),
@@ -403,6 +407,32 @@ def text_padding(ids: torch.Tensor) -> torch.Tensor:
     "True at positions after each caption's end-of-text token (its largest id)."
     return torch.arange(ids.shape[1], device=ids.device)[None] > ids.argmax(-1, keepdim=True)
 
+FUSION_MODULES = ('cross', 'itm_head', 'mlm_head')   # what a pretraining with ITM and MLM leaves besides the towers
+
+def load_fusion_weights(model: nn.Module, cfg: Config) -> list[str]:
+    """Load the pretrained cross-modal encoder and ITM/MLM heads of the weights file `cfg.pretrained` names (its
+    `FUSION_PREFIX` keys) into the modules of `model` that have them; returns the names of the modules loaded. A file
+    without them (an open_clip release) or a module of another shape (cross_layers, cross_heads) leaves the random
+    initialisation."""
+    if not cfg.pretrained: return []
+    shipped = (cfg.backbone, cfg.pretrained) in SHIPPED
+    path = str(shipped_weights(cfg.backbone, cfg.pretrained)) if shipped else str(cfg.pretrained)
+    if not (path.endswith('.safetensors') and Path(path).is_file()): return []   # open_clip tags have none
+    from safetensors import safe_open
+    with safe_open(str(path), 'pt') as f:
+        keys = [k for k in f.keys() if k.startswith(FUSION_PREFIX)]
+        state = {k.removeprefix(FUSION_PREFIX): f.get_tensor(k).float() for k in keys}
+    loaded = []
+    for name in FUSION_MODULES:
+        module = getattr(model, name, None)
+        part = {k.removeprefix(name + '.'): v for k, v in state.items() if k.startswith(name + '.')}
+        if module is None or not part: continue
+        own = module.state_dict()
+        if set(part) != set(own) or any(part[k].shape != own[k].shape for k in own): continue
+        module.load_state_dict(part)
+        loaded.append(name)
+    return loaded
+
 class CUMDR(nn.Module):
     "CLIP backbone + the heads the configured losses need; `forward` returns the shared feature dict."
     def __init__(self, cfg: Config, num_classes: int):
@@ -416,7 +446,7 @@ class CUMDR(nn.Module):
             nn.init.normal_(self.classifier.weight, std=.001)
             nn.init.zeros_(self.classifier.bias)
         if {'mlm', 'itm', 'dmlm', 'ditm'} & set(self.loss_names):
-            self.cross = CrossModalEncoder(d, cfg.cross_heads, cfg.cross_layers)
+            self.cross = CrossModalEncoder(d, cfg.cross_heads, cfg.cross_layers, cfg.cross_residual)
         if {'mlm', 'dmlm'} & set(self.loss_names): self.mlm_head = MLMHead(d, self.backbone.vocab_size)
         if {'itm', 'ditm'} & set(self.loss_names): self.itm_head = nn.Linear(d, 2)
         if cfg.cum:  # the cross-modal Gaussian head only where D-ITM / D-MLM use it, the PCME scalars only for PCME
@@ -424,6 +454,7 @@ class CUMDR(nn.Module):
                                 pcme='pcme' in self.loss_names)
         if cfg.dar: self.denoiser, self.diffusion = CandidateDenoiser(d), GaussianDiffusion(cfg.dar_T)
         if cfg.lfa: self.lfa = LatentFeatureAlignment(d, cfg.lfa_prototypes, cfg.lfa_layers, heads=8)
+        self.fusion_pretrained = load_fusion_weights(self, cfg)
         if 'mae' in self.loss_names:  # SEN's restoration decoder: one token per patch of the training image
             patch = backbone_patch_size(cfg.backbone)
             grid = (cfg.image_size[0] // patch, cfg.image_size[1] // patch)

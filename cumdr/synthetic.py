@@ -17,11 +17,12 @@ import numpy as np
 from .captions import describe, write_caption
 from .files import atomic_file, read_json
 from .painter import render_person
+from .web import WEB_PRIORS, WEB_SCENES, render_web_photo, web_visible, write_alt_text
 from .world import ATTRIBUTES, OCCLUDERS, VIEWS, sample_identity, visible_attributes
 
 # %% auto #0
-__all__ = ['FORMATS', 'generate', 'encode_claims', 'count_consistent', 'load_meta', 'caption_claims', 'identity_attributes',
-           'caption_ambiguity', 'summarize', 'main']
+__all__ = ['FORMATS', 'DOMAINS', 'generate', 'encode_claims', 'count_consistent', 'load_meta', 'caption_claims',
+           'identity_attributes', 'caption_ambiguity', 'summarize', 'main']
 
 # %% ../nbs/00_synthetic.ipynb #143b4394
 FORMATS = {  # name -> how the real dataset is laid out; `splits` in the order its ids are numbered
@@ -49,8 +50,9 @@ def _image_path(fmt: str, split: str, pid: int, k: int, cam: int, sub: str) -> s
 
 # %% ../nbs/00_synthetic.ipynb #db7df2b9
 def _render_job(job) -> None:
-    out, attrs, look, view, occlusion, seed = job
-    img = render_person(attrs, look, view, np.random.default_rng(seed), occlusion)
+    out, attrs, look, view, occlusion, seed, web = job
+    rng = np.random.default_rng(seed)
+    img = render_web_photo(attrs, look, view, rng, *web) if web else render_person(attrs, look, view, rng, occlusion)
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     with atomic_file(out) as tmp:   # no half-written image survives an interruption
@@ -68,28 +70,36 @@ def _occluder(rng: np.random.Generator) -> str | None:
         r -= p
     return None
 
+#: the dataset's world, the web's (`cumdr.web`: the pretraining corpus of 13_pretrain), and the web's levers one at a time
+DOMAINS = {'pedes': (), 'web': ('people', 'captions', 'photos'), 'web-people': ('people',),
+           'web-captions': ('captions',), 'web-photos': ('photos',)}
+
 def _write_json(path: Path, obj) -> None:
     with atomic_file(path) as tmp:
         tmp.write_text(json.dumps(obj, ensure_ascii=False, indent=None))
 
 def generate(out: str | Path, fmt: str = 'CUHK-PEDES', ids: int = 300, seed: int = 0, workers: int | None = None,
              images_per_id: tuple[int, int] | None = None, captions_per_image: int | None = None,
-             noise: float = .05, describer_error: float = .1, render: bool = True) -> Path:
-    "Write a synthetic dataset in format `fmt` under `out/<fmt>/`; returns that folder."
+             noise: float = .05, describer_error: float = .1, render: bool = True, domain: str = 'pedes') -> Path:
+    """Write a synthetic dataset in format `fmt` under `out/<fmt>/`; returns that folder. `domain='web'` draws
+    another world in the same format: web photos, alt-text captions and the web's population (`cumdr.web`)."""
     if fmt not in FORMATS: raise ValueError(f'unknown dataset format {fmt!r}; expected one of {list(FORMATS)}')
+    if domain not in DOMAINS: raise ValueError(f'unknown domain {domain!r}; expected one of {list(DOMAINS)}')
+    web = DOMAINS[domain]
     spec = FORMATS[fmt]
     lo, hi = images_per_id or spec['images_per_id']
     ncap = captions_per_image or spec['captions']
     root = Path(out) / fmt
     root.mkdir(parents=True, exist_ok=True)
     rng = np.random.default_rng([seed, 0])
-    people = [sample_identity(rng) for _ in range(ids)]
+    people = [sample_identity(rng, WEB_PRIORS if 'people' in web else None) for _ in range(ids)]
     # ids laid out as in the real releases: the training identities first (first_id .. first_id + C - 1, what
     # IRRA-style readers require of them), then the validation identities, then the test identities
     sizes = _split_sizes(ids, spec['splits'])
     split_of = [s for s, n in sizes.items() for _ in range(n)]  # people are i.i.d.: the blocks need no shuffle
     entries, jobs, annotations = [], [], {}
-    meta = dict(generator=dict(format=fmt, ids=ids, seed=seed, noise=noise, describer_error=describer_error),
+    meta = dict(generator=dict(format=fmt, ids=ids, seed=seed, noise=noise, describer_error=describer_error,
+                                domain=domain),
                 attribute_values={k: (['n/a'] if k in ('hat_colour', 'bag_colour') else []) + list(v)
                                   for k, v in ATTRIBUTES.items()},
                 identities={}, images={})
@@ -101,15 +111,24 @@ def generate(out: str | Path, fmt: str = 'CUHK-PEDES', ids: int = 300, seed: int
         for k in range(int(rng.integers(lo, hi + 1))):
             view = VIEWS[rng.choice(3, p=[.45, .35, .2])]
             cam = int(rng.integers(1, 16))
-            occlusion = _occluder(rng)
             path = _image_path(fmt, split, pid, k, cam, sub)
-            vis = visible_attributes(person['attributes'], view, occlusion)
-            caps = [write_caption(rng, vis, noise) for _ in range(ncap)]
+            if 'photos' in web:   # no street furniture in front; a bright scene, sometimes a half-body crop
+                occlusion, photo = None, (WEB_SCENES[rng.integers(len(WEB_SCENES))], bool(rng.random() < .2))
+                vis = web_visible(visible_attributes(person['attributes'], view), photo[1])
+            else:
+                occlusion, photo = _occluder(rng), None
+                vis = visible_attributes(person['attributes'], view, occlusion)
+            if 'captions' in web:   # the web's own error rate
+                caps = [write_alt_text(rng, vis, photo[0] if photo else 'park') for _ in range(ncap)]
+            else:
+                caps = [write_caption(rng, vis, noise) for _ in range(ncap)]
             ann_text, ann_claims = describe(rng, vis, describer_error)
             annotations[path] = ann_text
             meta['images'][path] = dict(id=pid, view=view, occlusion=occlusion,
                                         captions=[dict(text=t, claims=c, wrong=w) for t, c, w in caps],
                                         annotation_claims=ann_claims)
+            if photo:
+                meta['images'][path].update(scene=photo[0], cropped=photo[1])
             texts = [t for t, _, _ in caps]
             tokens = [t.lower().replace('.', ' .').replace(',', ' ,').split() for t in texts]
             entry = {'CUHK-PEDES': dict(split=split, captions=texts, file_path=path, processed_tokens=tokens, id=pid),
@@ -117,7 +136,7 @@ def generate(out: str | Path, fmt: str = 'CUHK-PEDES', ids: int = 300, seed: int
                      'RSTPReid': dict(id=pid, img_path=path, captions=texts, split=split)}[fmt]
             entries.append(entry)
             jobs.append((str(root / 'imgs' / path), person['attributes'], person['look'], view, occlusion,
-                         [seed, 1, len(jobs)]))
+                         [seed, 1, len(jobs)], photo))
     if render:
         workers = workers or os.cpu_count() or 1
         if workers > 1:

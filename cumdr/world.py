@@ -57,15 +57,17 @@ def _pick(rng, prior: dict) -> str:
     p = np.array([prior[k] for k in keys], float)
     return keys[rng.choice(len(keys), p=p / p.sum())]
 
-def sample_identity(rng: np.random.Generator) -> dict:
-    "Attributes (text-describable) and look (continuous, never described) of one person."
-    a = {k: _pick(rng, ATTRIBUTES[k]) for k in ('gender', 'hair_colour', 'hat', 'upper_type', 'upper_colour',
-                                                 'upper_pattern', 'lower_colour', 'shoes_colour', 'bag')}
+def sample_identity(rng: np.random.Generator, priors: dict | None = None) -> dict:
+    """Attributes (text-describable) and look (continuous, never described) of one person; `priors` (attribute ->
+    {value: prior}, default `ATTRIBUTES`) sets the population's statistics."""
+    priors = priors or ATTRIBUTES
+    a = {k: _pick(rng, priors[k]) for k in ('gender', 'hair_colour', 'hat', 'upper_type', 'upper_colour',
+                                             'upper_pattern', 'lower_colour', 'shoes_colour', 'bag')}
     woman = a['gender'] == 'woman'
     a['hair_length'] = 'long' if rng.random() < (.75 if woman else .12) else 'short'
     a['lower_type'] = _pick(rng, dict(trousers=.55, shorts=.15, skirt=.3) if woman else dict(trousers=.78, shorts=.22))
-    a['hat_colour'] = _pick(rng, ATTRIBUTES['hat_colour']) if a['hat'] != 'none' else 'n/a'
-    a['bag_colour'] = _pick(rng, ATTRIBUTES['bag_colour']) if a['bag'] != 'none' else 'n/a'
+    a['hat_colour'] = _pick(rng, priors['hat_colour']) if a['hat'] != 'none' else 'n/a'
+    a['bag_colour'] = _pick(rng, priors['bag_colour']) if a['bag'] != 'none' else 'n/a'
     look = dict(shade=rng.normal(0, 14, size=(6, 3)).round(1).tolist(),  # per-part colour jitter
                 skin=float(rng.uniform(.35, 1.0)), build=float(rng.uniform(.92, 1.08)),  # girth: less than gender
                 accent=list(COLOURS.values())[rng.integers(len(COLOURS))],  # stripe / logo colour

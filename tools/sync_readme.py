@@ -1,7 +1,8 @@
 """Write README.md from nbs/index.ipynb (quarto's nbdev_readme is not available everywhere).
 
-Markdown cells are copied as they are (image links relative to nbs/ made relative to the root); code cells marked `#| hide` are left out, other code cells become
-fenced Python blocks. `--check` exits with status 1 when README.md differs from what would be written.
+Markdown cells are copied as they are (image links relative to nbs/ made relative to the root); code cells marked `#| hide` are left out; code cells marked
+`#| echo: false` contribute their Markdown output (text computed from committed results, as the executed notebook holds
+it) instead of their source; other code cells become fenced Python blocks. `--check` exits with status 1 when README.md differs from what would be written.
 """
 import json, sys
 from pathlib import Path
@@ -15,6 +16,11 @@ def render(nb_path: Path) -> str:
         src = ''.join(c['source']).strip()
         if not src: continue
         if c['cell_type'] == 'markdown': parts.append(src.replace('](images/', '](nbs/images/'))  # paths from the root
+        elif c['cell_type'] == 'code' and '#| echo: false' in src.splitlines()[:3]:
+            shown = [''.join(o['data']['text/markdown']) for o in c.get('outputs', [])
+                     if 'text/markdown' in o.get('data', {})]
+            if not shown: sys.exit(f'{nb_path}: a "#| echo: false" cell has no Markdown output: execute the notebook')
+            parts += [t.strip() for t in shown]
         elif c['cell_type'] == 'code' and not src.startswith('#| hide') and '#| hide' not in src.splitlines()[:3]:
             parts.append(f'```python\n{src}\n```')
     return '<!-- generated from nbs/index.ipynb by tools/sync_readme.py: edit the notebook, not this file -->\n\n' + '\n\n'.join(parts) + '\n'
