@@ -18,10 +18,11 @@ from .stats import difference, paired_gain, seed_stat
 from .train import METHODS as METHOD_RECIPES
 
 # %% auto #0
-__all__ = ['ROWS', 'BASELINE', 'METHODS', 'METHOD_ROWS', 'PEER_BASELINE', 'PAPER', 'METRICS', 'STAGE_NAMES', 'canonical_row',
-           'row_components', 'run_parameters', 'fmt_stat', 'markdown_table', 'results_markdown', 'paper_table',
-           'main_effects', 'paper_main_effects', 'comparison_table', 'commentary', 'peer_table', 'peer_commentary',
-           'regime_summary', 'regime_markdown', 'plot_results', 'plot_val_curves']
+__all__ = ['ROWS', 'BASELINE', 'METHODS', 'METHOD_ROWS', 'PEER_BASELINE', 'PAPER', 'METRICS', 'STAGE_COMPONENTS', 'STAGE_NAMES',
+           'canonical_row', 'row_components', 'run_parameters', 'fmt_stat', 'markdown_table', 'results_markdown',
+           'paper_table', 'training_of', 'distinct_rows', 'by_seed', 'per_training', 'basis', 'paired_difference',
+           'shared_trainings', 'main_effects', 'paper_main_effects', 'comparison_table', 'commentary', 'peer_table',
+           'peer_commentary', 'regime_summary', 'regime_markdown', 'plot_results', 'plot_val_curves']
 
 # %% ../nbs/18_report.ipynb #bb9a0249
 ROWS = ('none', 'dar', 'rucm', 'cum', 'rucm+dar', 'cum+dar', 'cum+rucm', 'cum+rucm+dar')
@@ -138,22 +139,110 @@ def paper_table(dataset: str = 'CUHK-PEDES') -> str:
     return '\n'.join(lines)
 
 # %% ../nbs/18_report.ipynb #241d8c78
-def main_effects(row_stats: dict[str, dict]) -> dict[str, dict]:
-    "Main effect of each component over the 2^3 rows ({row: seed_stat}); needs all 8 rows with values."
-    if any(not (row_stats.get(r) or {}).get('values') for r in ROWS): return {}
+# components that add an evaluation stage and train beside the towers, never into them: DAR's denoiser learns
+# from detached features (07_diffusion), so a row with DAR evaluates the trainings of the row without it
+STAGE_COMPONENTS = ('dar',)
+
+def training_of(row: str) -> str:
+    """The training a row's runs come from (with their seeds): its components without the stage components
+    ('cum+dar' -> 'cum', 'dar' -> 'none'); a method that is an ablation row: that row's; another method: its own."""
+    row = canonical_row(row)
+    if row in METHODS and row not in METHOD_ROWS: return row
+    on = row_components(row) - set(STAGE_COMPONENTS)
+    return '+'.join(c for c in COMPONENTS if c in on) or BASELINE
+
+def distinct_rows(rows: dict) -> dict:
+    "The rows with runs of their own: a method that is an ablation row (cumdr) is left out where that row is present."
+    return {r: v for r, v in rows.items() if METHOD_ROWS.get(r) not in rows}
+
+def by_seed(v: dict, stat: dict | None) -> dict:
+    "{seed: value} of a seed_stat of row summary `v`; {} where its values cannot be matched with the row's seeds."
+    values, seeds = (stat or {}).get('values') or [], v.get('seeds') or []
+    return dict(zip(seeds, values)) if len(values) == len(seeds) else {}
+
+def per_training(rows: dict, stat, keep=None) -> list[tuple]:
+    """(training, seed, value) of `stat(row summary)` (a seed_stat) over `rows`, once per training and seed: of the
+    rows that share a training (an alias, a row with DAR beside the row without) the one with the fewest stage
+    components gives the value. `keep(row)` selects rows. A row whose values cannot be matched with its seeds counts
+    only for a training no other row gave values for."""
+    stage = set(STAGE_COMPONENTS)
+    cands = [r for r, v in distinct_rows(rows).items() if v.get('n') and (keep is None or keep(r))]
+    cands.sort(key=lambda r: len(row_components(r) & stage))   # a stable sort: rows keep their order otherwise
+    out, taken = [], set()
+    for r in cands:
+        t, s = training_of(r), stat(rows[r]) or {}
+        vals = by_seed(rows[r], s)
+        if not vals:
+            if any(k == t for k, _ in taken): continue
+            vals = {f'{r} #{i}': x for i, x in enumerate(s.get('values') or [])}
+        for seed, x in vals.items():
+            if (t, seed) in taken or x is None: continue
+            taken.add((t, seed))
+            out.append((t, seed, x))
+    return out
+
+def basis(runs) -> str:
+    "What a statistic rests on, from its (training, seed) runs: '12 runs = 4 distinct trainings × 3 seeds'."
+    per = {}
+    for t, s in set(runs): per[t] = per.get(t, 0) + 1
+    if not per: return 'no runs'
+    n, k = sum(per.values()), sorted(set(per.values()))
+    ts = f"{len(per)} distinct training{'s' if len(per) != 1 else ''}"
+    each = f" × {k[0]} seed{'s' if k[0] != 1 else ''}" if len(k) == 1 else f' ({k[0]}-{k[-1]} seeds each)'
+    return f"{n} run{'s' if n != 1 else ''} = {ts}{each}"
+
+def paired_difference(rows: dict, a: str, b: str, metric: str = 'R1', alpha: float = .05) -> dict:
+    """Row a minus row b in test `metric`, paired by seed over the seeds both have: paired_gain of the per-seed
+    differences, with `seeds` and `runs`, the (training, seed) runs it rests on (a and b may share them)."""
+    xa, xb = (by_seed(rows[r], rows[r].get('test', {}).get(metric)) for r in (a, b))
+    seeds = sorted(set(xa) & set(xb))
+    g = paired_gain([xa[s] - xb[s] for s in seeds], alpha)
+    return dict(g, seeds=seeds, runs=sorted({(training_of(r), s) for r in (a, b) for s in seeds}))
+
+def shared_trainings(rows: dict) -> dict:
+    """The premise on the runs: seed pairs of a row with DAR and the row without (one training), how many agree on the
+    global stage's test R1, and how many of the others selected different epochs (selection reads the final stage)."""
+    rows = {r: v for r, v in distinct_rows(rows).items() if r in ROWS and v.get('n')}
+    pairs, same, epoch, runs = 0, 0, 0, []
+    for r, v in rows.items():
+        b = training_of(r)
+        if b == r or b not in rows: continue
+        g, g0 = by_seed(v, v.get('global_R1')), by_seed(rows[b], rows[b].get('global_R1'))
+        e, e0 = (dict(zip(rows[x]['seeds'], rows[x].get('best_epoch') or [])) for x in (r, b))
+        for s in sorted(set(g) & set(g0)):
+            pairs += 1
+            runs.append((b, s))
+            if math.isclose(g[s], g0[s], abs_tol=1e-9): same += 1
+            elif e.get(s) != e0.get(s): epoch += 1
+    return dict(pairs=pairs, same_global=same, other_epoch=epoch, runs=runs)
+
+def _with(row: str, comp: str) -> str: return canonical_row('+'.join(row_components(row) | {comp}))
+
+def main_effects(rows: dict, metric: str = 'R1', alpha: float = .05) -> dict[str, dict]:
+    """Main effect of each component over the 2^3 rows (results['rows']), paired by seed over distinct trainings;
+    {} unless all 8 rows have a seed in common. A component trained into the towers (CUM, RUCM): per seed, the mean
+    of the trainings with it minus those without, each training measured on its row without stage components; a
+    stage component (DAR): per seed, the mean over the trainings of the row with it minus the row without. Each
+    effect: paired_gain of the per-seed contrasts, with `per_seed`, `seeds` and `runs` (training, seed)."""
+    x = {r: by_seed(rows.get(r) or {}, ((rows.get(r) or {}).get('test') or {}).get(metric)) for r in ROWS}
+    seeds = sorted(set.intersection(*(set(v) for v in x.values())))
+    if not seeds: return {}
+    plain = [r for r in ROWS if not row_components(r) & set(STAGE_COMPONENTS)]   # one row per training
+    runs = [(training_of(r), s) for r in plain for s in seeds]
     out = {}
     for comp in COMPONENTS:
-        sign = {r: 1 if comp in row_components(r) else -1 for r in ROWS}
-        eff = sum(sign[r] * np.mean(row_stats[r]['values']) for r in ROWS) / 4
-        if all(len(row_stats[r]['values']) > 1 for r in ROWS):
-            se = math.sqrt(sum(np.var(row_stats[r]['values'], ddof=1) / len(row_stats[r]['values']) for r in ROWS)) / 4
-            verdict = 'beyond noise' if abs(eff) > 2 * se else 'within noise'
-        else: se, verdict = None, 'one seed'
-        out[comp] = dict(delta=float(eff), se=se, verdict=verdict)
+        if comp in STAGE_COMPONENTS:
+            per_seed = [np.mean([x[_with(r, comp)][s] - x[r][s] for r in plain]) for s in seeds]
+        else:
+            on = [r for r in plain if comp in row_components(r)]
+            off = [r for r in plain if comp not in row_components(r)]
+            per_seed = [np.mean([x[r][s] for r in on]) - np.mean([x[r][s] for r in off]) for s in seeds]
+        per_seed = [float(d) for d in per_seed]
+        out[comp] = dict(paired_gain(per_seed, alpha), per_seed=per_seed, seeds=seeds, runs=runs)
     return out
 
 def paper_main_effects(dataset: str = 'CUHK-PEDES', metric: str = 'R1') -> dict[str, float]:
-    "The same main effects computed from the paper's (single-run) ablation table."
+    "Main effects of the paper's (single-run) ablation table: mean of the 4 rows with a component minus the 4 without."
     rows = PAPER['CUMDR'].get(dataset, {})
     if set(rows) != set(ROWS): return {}
     return {c: sum((1 if c in row_components(r) else -1) * rows[r][metric] for r in ROWS) / 4 for c in COMPONENTS}
@@ -163,12 +252,13 @@ def _pm(x, digits=2): return '—' if x is None else f'{x:+.{digits}f}'
 def _runs(n: int) -> str: return f"{n} run{'s' if n != 1 else ''}"
 
 def comparison_table(results: dict, metric: str = 'R1') -> str:
-    "Per row: the paper's R@1 and its difference to the paper's baseline, beside ours (mean ± std, Δ ± SE, verdict)."
+    """Per row: the paper's R@1 and its difference to the paper's baseline, beside ours (mean ± std, Δ ± SE paired by
+    seed, verdict)."""
     paper = PAPER['CUMDR'].get('CUHK-PEDES', {})
     rows = results['rows']
     base = rows.get(BASELINE, {})
     lines = [f'| row | paper {metric} (CUHK-PEDES) | paper Δ | ours {metric} ({results.get("dataset")}) '
-             '| ours Δ ± SE | verdict |',
+             '| ours Δ ± SE (paired by seed) | verdict |',
              '|---|---:|---:|---:|---:|---|']
     for row in ROWS:
         if row not in rows: continue
@@ -177,7 +267,7 @@ def comparison_table(results: dict, metric: str = 'R1') -> str:
         ours = rows[row].get('test', {}).get(metric)
         if row == BASELINE: d = dict(delta=None, se=None, verdict='baseline')
         elif not base.get('n'): d = dict(delta=None, se=None, verdict='no baseline run')
-        else: d = difference(ours or {}, base.get('test', {}).get(metric) or {})
+        else: d = paired_difference(rows, row, BASELINE, metric)
         dcell = '—' if d['delta'] is None else _pm(d['delta']) + ('' if d['se'] is None else f" ± {d['se']:.2f}")
         lines.append(f"| {row} | {'—' if p is None else f'{p:.2f}'} | "
                      f"{_pm(None if p is None or row == BASELINE else p - pb)} "
@@ -188,105 +278,137 @@ def comparison_table(results: dict, metric: str = 'R1') -> str:
 _NAMES = dict(cum='CUM', rucm='RUCM', dar='DAR')
 STAGE_NAMES = dict(rucm='RUCM fusion', itm='ITM re-ranking', dar='DAR refinement')
 
+def _why(d: dict) -> str:
+    "A paired difference's verdict in words."
+    if d['verdict'] == 'beyond noise': return 'larger than the seed spread'
+    if d['verdict'] == 'within noise': return 'within the seed spread'
+    if d['verdict'] == 'one seed': return 'one seed: cannot be told from noise'
+    return 'missing'
+
+def _spread(g: dict, runs, also: str = '') -> str:
+    "' ± SE (SE over n seeds; <basis>; p = ...)' of a paired test, or ' (<basis>)' without a spread."
+    if g['se'] is None: return f' ({basis(runs)}{also})'
+    return f" ± {g['se']:.2f} (SE over {g['n']} seeds; {basis(runs)}{also}; p = {g['p']:.3f})"
+
+def _pooled(runs: list, alpha: float) -> tuple[dict, str]:
+    "paired_gain of per_training's (training, seed, value) and ' ± SE (SE, <basis>, p = ...)' or ' (<basis>)'."
+    g = paired_gain([x for _, _, x in runs], alpha)
+    on = basis([(t, s) for t, s, _ in runs])
+    return g, (f" ± {g['se']:.2f} (SE, {on}, p = {g['p']:.3f})" if g['se'] is not None else f' ({on})')
+
+def _premise(rows: dict) -> str:
+    "The sentence on rows that share their trainings, from shared_trainings."
+    sh = shared_trainings(rows)
+    if not sh['pairs']: return ''
+    other = sh['pairs'] - sh['same_global'] - sh['other_epoch']
+    text = (f" A row with DAR evaluates the trainings of the row without it (DAR's denoiser learns from detached "
+            f"features), so the two count once in every statistic below; their global-stage test R1 agrees in "
+            f"{sh['same_global']} of the {sh['pairs']} seed pairs (one per training and seed)")
+    if sh['other_epoch']:
+        text += (f"; where it differs, {sh['other_epoch']} pair(s) selected different epochs (validation selection "
+                 "reads each row's final stage)")
+    if other: text += f"; **{other} pair(s) that selected the same epoch differ: those towers did not train alike**"
+    return text + '.'
+
 def commentary(results: dict, metric: str = 'R1', alpha: float = .05) -> str:
-    """Markdown findings generated from compiled results: effects vs the seed spread, stage gains, ρ, oracle gap,
-    selection gap."""
+    """Markdown findings generated from compiled results, each with the distinct trainings it rests on: main effects,
+    each row against the baseline, stage gains, ρ, oracle gap, selection gap."""
     rows = {r: v for r, v in results['rows'].items() if v.get('n') and r in ROWS}   # the peer rows: peer_commentary
     if not rows: return 'No finished runs: nothing to say yet.'
     n_seeds = sorted({v['n'] for v in rows.values()})
+    everything = basis({(training_of(r), s) for r, v in rows.items() for s in v['seeds']})
     out = [f"Measured here: {results.get('dataset')}, {results['n_finished']} of "
            f"{results['n_expected']} runs finished, {'/'.join(map(str, n_seeds))} "
-           f"seed(s) per row; test {metric} after each row's final evaluation stage."]
+           f"seed(s) per row; test {metric} after each row's final evaluation stage. The {len(rows)} rows rest on "
+           f"{everything}." + _premise(rows)]
     if n_seeds == [1]:
-        out.append('**With one seed per row the seed spread is unknown, '
+        out.append(f'**With one seed per row ({everything}) the seed spread is unknown, '
                    'so no difference below can be told from noise.**')
-    # main effects over the factorial design
-    me = main_effects({r: v.get('test', {}).get(metric) for r, v in rows.items()})
+    # main effects over the factorial design, paired by seed over distinct trainings
+    me = main_effects(rows, metric, alpha)
     pme = paper_main_effects(metric=metric)
     if me:
-        out += ['', f'**Main effects** (mean {metric} of the 4 rows with a component '
-                    'minus the 4 without; paper on CUHK-PEDES in brackets):']
+        out += ['', f"**Main effects** over distinct trainings paired by seed (CUM, RUCM: mean {metric} of the "
+                    "trainings with the component minus those without, each on its row without DAR; DAR: each "
+                    "training's row with DAR minus its row without; paper on CUHK-PEDES in brackets):"]
         for c, e in me.items():
-            se = '' if e['se'] is None else f" ± {e['se']:.2f} (SE)"
             paper = f" [paper {_pm(pme[c])}]" if c in pme else ''
-            out.append(f"- {_NAMES[c]}: {_pm(e['delta'])}{se}: {e['verdict']}{paper}.")
-    # every row against the baseline
+            out.append(f"- {_NAMES[c]}: {_pm(e['delta'])}{_spread(e, e['runs'])}: {e['verdict']}{paper}.")
+    # every row against the baseline, paired by seed
     base = rows.get(BASELINE)
     if base:
-        out += ['', f'**Each row against the baseline** (`none`, {metric} {fmt_stat(base["test"].get(metric))}):']
+        out += ['', f'**Each row against the baseline** (`none`, {metric} {fmt_stat(base["test"].get(metric))}), '
+                    'paired by seed, with the distinct trainings each difference rests on:']
         paper = PAPER['CUMDR']['CUHK-PEDES']
+        ups = []
         for r, v in rows.items():
             if r == BASELINE: continue
-            d = difference(v['test'].get(metric, {}), base['test'].get(metric, {}), alpha)
-            if d['verdict'] == 'beyond noise': why = f"larger than the seed spread (Welch p = {d['p']:.3f})"
-            elif d['verdict'] == 'within noise': why = f"within the seed spread (Welch p = {d['p']:.2f})"
-            elif d['verdict'] == 'one seed': why = 'one seed: cannot be told from noise'
-            else: why = 'missing'
-            se = '' if d['se'] is None else f" ± {d['se']:.2f}"
-            out.append(f"- `{r}`: {fmt_stat(v['test'].get(metric))}, Δ = {_pm(d['delta'])}{se}: {why}; "
+            d = paired_difference(rows, r, BASELINE, metric, alpha)
+            if d['verdict'] == 'beyond noise': ups.append(r)
+            same = '; the same trainings, DAR adds a stage' if training_of(r) == BASELINE else ''
+            out.append(f"- `{r}`: {fmt_stat(v['test'].get(metric))}, Δ = {_pm(d['delta'])}"
+                       f"{_spread(d, d['runs'], same)}: {_why(d)}; "
                        f"paper {_pm(paper[r][metric] - paper[BASELINE][metric])}.")
-        ups = [r for r, v in rows.items() if r != BASELINE
-               and difference(v['test'].get(metric, {}), base['test'].get(metric, {}), alpha)['verdict'] == 'beyond '
-                                                                                                            'noise']
         if n_seeds != [1]:
             out.append("Rows above or below the baseline by more than the seed spread: "
-                       f"{', '.join(f'`{r}`' for r in ups) or 'none'} (of {len(rows) - 1}).")
-    else: out += ['', 'The baseline row has no finished run: no comparison with it.']
-    # stage gains, paired within runs, pooled over the rows that have the stage
-    gains = {}
-    for v in rows.values():
-        for s, g in (v.get('stage_gains') or {}).items(): gains.setdefault(s, []).extend(g['values'])
-    if gains:
-        out += ['', '**What each evaluation stage adds on the same model** '
-                    f'({metric} after minus before the stage, pooled over runs):']
-        order = list(STAGE_NAMES)
-        for s, vals in sorted(gains.items(), key=lambda kv: order.index(kv[0]) if kv[0] in order else 99):
-            g = paired_gain(vals, alpha)
-            se = '' if g['se'] is None else f" ± {g['se']:.2f} (SE, {_runs(g['n'])}, p = {g['p']:.3f})"
+                       f"{', '.join(f'`{r}`' for r in ups) or 'none'} (of {len(rows) - 1}; {everything}).")
+    else: out += ['', f'The baseline row has no finished run: no comparison with it ({everything}).']
+    # stage gains: paired within runs, one run per training and seed
+    order = list(STAGE_NAMES)
+    stages = sorted({s for v in rows.values() for s in (v.get('stage_gains') or {})},
+                    key=lambda s: order.index(s) if s in order else 99)
+    if stages:
+        out += ['', '**What each evaluation stage adds on the same weights** '
+                    f'({metric} after minus before the stage, one run per training and seed):']
+        for s in stages:
+            runs = per_training(rows, lambda v: (v.get('stage_gains') or {}).get(s),
+                                keep=lambda r: s in (rows[r].get('stage_gains') or {}))
+            g, se = _pooled(runs, alpha)
             out.append(f"- {STAGE_NAMES.get(s, s)}: {_pm(g['delta'])}{se}: {g['verdict']}.")
     # CUM: uncertainty vs ambiguity
-    cum = {r: v for r, v in rows.items() if 'cum' in row_components(r)}
-    rhos = [x for v in cum.values() for x in (v.get('rho') or {}).get('values', [])]
-    if cum:
+    is_cum = lambda r: 'cum' in row_components(r)
+    if any(map(is_cum, rows)):
+        rhos = per_training(rows, lambda v: v.get('rho'), keep=is_cum)
         if rhos:
-            cis = [ci for v in cum.values() for ci in v.get('rho_ci95', []) if ci]
+            cis = [ci for _, _, ci in per_training(rows, lambda v: dict(values=v.get('rho_ci95') or []), keep=is_cum)]
             above = sum(ci[0] > 0 for ci in cis)
             below = sum(ci[1] < 0 for ci in cis)
             if not cis: verdict = ''
-            elif above == len(cis): verdict = 'Uncertainty tracks ambiguity in every run.'
-            elif above == 0: verdict = 'No run shows uncertainty growing with ambiguity.'
-            else: verdict = f'Uncertainty grows with ambiguity in {above} of {len(cis)} runs only.'
-            out += ['', f"**CUM's σ against caption ambiguity**: Spearman ρ = {np.mean(rhos):+.3f} (mean of "
-                        f"{len(rhos)} runs, range {min(rhos):+.3f} to {max(rhos):+.3f}); the 95% interval excludes 0 "
-                        f"above in {above} and below in {below} of {len(cis)} runs. " + verdict]
+            elif above == len(cis): verdict = ': uncertainty tracks ambiguity in every run.'
+            elif above == 0: verdict = ': no run shows uncertainty growing with ambiguity.'
+            else: verdict = f': uncertainty grows with ambiguity in {above} of {len(cis)} runs only.'
+            r = [x for _, _, x in rhos]
+            out += ['', f"**CUM's σ against caption ambiguity**: Spearman ρ = {np.mean(r):+.3f} (mean over "
+                        f"{basis([(t, s) for t, s, _ in rhos])}, range {min(r):+.3f} to {max(r):+.3f}); the 95% "
+                        f"interval excludes 0 above in {above} and below in {below} of {len(cis)} runs" +
+                        (verdict or '.')]
         else:
+            trainings = basis({(training_of(r), s) for r, v in rows.items() if is_cum(r) for s in v['seeds']})
             out += ['', "**CUM's σ against caption ambiguity**: not available "
-                        "(no synthetic ground truth in these runs' analysis)."]
+                        f"(no synthetic ground truth in the analysis of {trainings})."]
     # RUCM: leak-free vs oracle
-    og = [x for r, v in rows.items() if 'rucm' in row_components(r)
-          for x in (v.get('oracle_gain') or {}).get('values', [])]
+    og = per_training(rows, lambda v: v.get('oracle_gain'), keep=lambda r: 'rucm' in row_components(r))
     if og:
-        g = paired_gain(og, alpha)
-        se = '' if g['se'] is None else f" ± {g['se']:.2f} (SE)"
+        g, se = _pooled(og, alpha)
         if g['verdict'] == 'beyond noise' and g['delta'] > 0:
             reading = ': that much of an oracle-protocol number is the leak.'
         elif g['verdict'] == 'one seed': reading = ': one run cannot be told from noise.'
         else: reading = ': no inflation beyond the seed spread here.'
         out += ['', "**Leak-free vs oracle RUCM**: fusing each query with its own ground-truth image's annotation "
-                    f"(the reference code's protocol) changes {metric} by {_pm(g['delta'])}{se} over {_runs(len(og))} "
-                    f"({g['verdict']}){reading}"]
+                    f"(the reference code's protocol) changes {metric} by {_pm(g['delta'])}{se}, "
+                    f"{g['verdict']}{reading}"]
     # selection: validation R1 of the chosen epoch vs test R1 of the same weights
-    sg = [x for v in rows.values() for x in (v.get('selection_gap') or {}).get('values', [])]
+    sg = per_training(rows, lambda v: v.get('selection_gap'))
     if sg:
-        g = paired_gain(sg, alpha)
-        se = '' if g['se'] is None else f" ± {g['se']:.2f} (SE)"
+        g, se = _pooled(sg, alpha)
         out += ['', f"**Selection**: validation {metric} of the selected epoch minus the same weights' test {metric}: "
-                    f"{_pm(g['delta'])}{se} over {_runs(len(sg))} ({g['verdict']}). A number reported on the split it "
-                    "was selected on carries this optimism (mixed here with any difficulty difference between the val "
-                    "and test splits)."]
+                    f"{_pm(g['delta'])}{se}, {g['verdict']}. A number reported on the split it was selected on "
+                    "carries this optimism (mixed here with any difficulty difference between the val and test "
+                    "splits)."]
     if results['missing']:
         listed = ', '.join(f"{m['row']} seed {m['seed']} ({m['reason']})" for m in results['missing'][:10])
-        out += ['', f"{len(results['missing'])} expected run(s) are missing: {listed}."]
+        out += ['', f"{len(results['missing'])} expected run(s) are missing, and no count of trainings above "
+                    f"includes them: {listed}."]
     return '\n'.join(out)
 
 # %% ../nbs/18_report.ipynb #dc58524f
@@ -315,16 +437,22 @@ def peer_table(results: dict, metric: str = 'R1', paper_dataset: str = 'CUHK-PED
 
 def peer_commentary(results: dict, metric: str = 'R1', alpha: float = .05, paper_dataset: str = 'CUHK-PEDES') -> str:
     """Markdown findings on the peer rows: each method against IRRA by more or less than the seed spread, beside the
-    papers."""
+    papers, with the distinct trainings each finding rests on."""
     rows = {m: results['rows'][m] for m in METHODS if (results['rows'].get(m) or {}).get('n')}
     if not rows: return 'No finished method runs: nothing to say yet.'
+    runs = {m: {(training_of(m), s) for s in v['seeds']} for m, v in rows.items()}
+    alias = [m for m in rows if m in METHOD_ROWS]
+    same = '' if not alias else '; ' + ', '.join(f"{_METHOD_NAMES[m]}'s are the `{METHOD_ROWS[m]}` runs of the ablation"
+                                                 for m in alias)
     base = rows.get(PEER_BASELINE)
-    if base is None: return 'IRRA has no finished run: no method can be compared with it.'
+    if base is None:
+        return f'IRRA has no finished run: no method can be compared with it ({basis(set().union(*runs.values()))}).'
     published = PAPER['PEERS'].get(paper_dataset, {})
     pub_base = published.get(PEER_BASELINE, {}).get(metric)
     out = [f"Measured here: {results.get('dataset')}, {'/'.join(str(v['n']) for v in rows.values())} "
-           f"seed(s) per method, test {metric} after each method's final "
-           f"evaluation stage; IRRA {fmt_stat(base['test'].get(metric))}."]
+           f"seed(s) per method ({basis(set().union(*runs.values()))}{same}), test {metric} after each method's "
+           f"final evaluation stage; IRRA {fmt_stat(base['test'].get(metric))}. Each method is its own training, so "
+           "its difference to IRRA is Welch's test over independent runs."]
     better, worse = [], []
     for m, v in rows.items():
         if m == PEER_BASELINE: continue
@@ -338,9 +466,11 @@ def peer_commentary(results: dict, metric: str = 'R1', alpha: float = .05, paper
         else: why = d['verdict']
         se = '' if d['se'] is None else f" ± {d['se']:.2f}"
         out.append(f"- {_METHOD_NAMES[m]}: {fmt_stat(v['test'].get(metric))}, "
-                   f"Δ = {_pm(d['delta'])}{se} against IRRA: {why}{paper}.")
+                   f"Δ = {_pm(d['delta'])}{se} against IRRA over {basis(runs[m] | runs[PEER_BASELINE])}: "
+                   f"{why}{paper}.")
     out.append("Above IRRA by more than the seed spread: "
-               f"{', '.join(better) or 'none'}; below it: {', '.join(worse) or 'none'}.")
+               f"{', '.join(better) or 'none'}; below it: {', '.join(worse) or 'none'} (of {len(rows) - 1} methods, "
+               f"{basis(set().union(*runs.values()))}).")
     return '\n'.join(out)
 
 # %% ../nbs/18_report.ipynb #a42dd474
