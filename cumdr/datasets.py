@@ -5,8 +5,10 @@
 # %% ../nbs/01_datasets.ipynb #b446a14c
 from __future__ import annotations
 
+import inspect
 import itertools
 import os
+import shutil
 import warnings
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -23,11 +25,12 @@ from .files import read_json
 from .synthetic import generate
 
 # %% auto #0
-__all__ = ['DATASETS', 'CLIP_MEAN', 'CLIP_STD', 'SOT_TOKEN', 'EOT_TOKEN', 'PAD_TOKEN', 'MASK_TOKEN', 'IGNORE_INDEX',
-           'PedesFormatError', 'TrainSample', 'RetrievalSplit', 'PedesData', 'read_image', 'find_unreadable_images',
-           'load_pedes', 'build_transform', 'get_tokenizer', 'mlm_mask', 'TrainDataset', 'ImageDataset', 'train_loader',
-           'gallery_loader', 'AnnotationError', 'default_annotation_path', 'read_annotations', 'annotation_texts',
-           'load_annotations', 'load_data', 'load_annotations_for']
+__all__ = ['DATASETS', 'MIN_EVAL_IDENTITIES', 'FEW_EVAL_IDENTITIES', 'CLIP_MEAN', 'CLIP_STD', 'SOT_TOKEN', 'EOT_TOKEN',
+           'PAD_TOKEN', 'MASK_TOKEN', 'IGNORE_INDEX', 'PedesFormatError', 'TrainSample', 'RetrievalSplit', 'PedesData',
+           'read_image', 'find_unreadable_images', 'load_pedes', 'build_transform', 'get_tokenizer', 'mlm_mask',
+           'TrainDataset', 'ImageDataset', 'train_loader', 'gallery_loader', 'AnnotationError',
+           'default_annotation_path', 'read_annotations', 'annotation_texts', 'load_annotations', 'load_data',
+           'synthetic_data_differs', 'load_annotations_for']
 
 # %% ../nbs/01_datasets.ipynb #2597a71b
 DATASETS = {  # name -> where its annotations are and how they are spelled
@@ -112,6 +115,9 @@ def _read_entries(path: Path, name: str) -> list[dict]:
             raise PedesFormatError(f'{where}: field "id" must be an integer, got {e["id"]!r} '
                                    f'({type(e["id"]).__name__}): an identity is never rounded or '
                                    'converted (5.9 is not person 5, true not person 1); fix the entry')
+        if not -2 ** 63 <= e['id'] < 2 ** 63:  # identities are int64 tensors
+            raise PedesFormatError(f'{where}: field "id" is {e["id"]}, outside the 64-bit integers identities are '
+                                   'stored as: renumber the identities')
     return entries
 
 def _leaves_image_folder(image_path: str) -> str | None:
@@ -163,10 +169,23 @@ def _check_splits(by_split: dict[str, list[dict]], ann: Path, key: str) -> None:
 def read_image(path: str | Path) -> Image.Image:
     "Open an image as RGB, with an error that names the file if it is missing or corrupt."
     try:
-        with Image.open(path) as im: return im.convert('RGB')
+        with Image.open(path) as im: return _rgb(im, path)
     except FileNotFoundError: raise FileNotFoundError(f'image file not found: {path}') from None
+    except Image.DecompressionBombError as e:  # not an OSError: it would escape the clause below
+        raise PedesFormatError(f'image file {path} refused: {e} Shrink the image (person crops are a few hundred '
+                               'pixels), or raise PIL.Image.MAX_IMAGE_PIXELS if you trust the file.') from None
     except (UnidentifiedImageError, OSError, SyntaxError) as e:
         raise PedesFormatError(f'corrupt image file {path}: {e}') from None
+
+def _rgb(im: Image.Image, path) -> Image.Image:
+    """`im` as 8-bit RGB. 16-bit greyscale (PNG's I;16 modes) is scaled to 8 bits: Pillow's own conversion clips
+    every value above 255 to white, so a 16-bit image would be read as a white rectangle."""
+    if im.mode.startswith('I;16') or (im.mode == 'I' and im.format == 'PNG'):  # PNG's 'I' holds 16-bit values
+        return Image.fromarray((np.asarray(im, dtype=np.float64) / 257).round().astype(np.uint8)).convert('RGB')
+    if im.mode in ('I', 'F'):
+        raise PedesFormatError(f'image file {path} has {im.mode!r} pixels (32-bit integers or floats), which have no '
+                               'defined scale to 8 bits: convert it to an 8-bit RGB image')
+    return im.convert('RGB')
 
 def find_unreadable_images(paths: list[str], progress: bool = False, desc: str = 'checking images') -> dict[str, str]:
     """{path: what is wrong} for every image of `paths` that is missing or does not decode the way `read_image` reads
@@ -200,6 +219,21 @@ def _retrieval_split(entries: list[dict], img_dir: Path, key: str) -> RetrievalS
                           caption_pids=torch.tensor([p for _, p, _ in caps], dtype=torch.long),
                           caption_image_index=torch.tensor([g for _, _, g in caps], dtype=torch.long))
 
+MIN_EVAL_IDENTITIES = 2  # fewer: every query's match is the only person in the gallery, R@1 100 whatever the model
+FEW_EVAL_IDENTITIES = 5  # fewer: a warning, with the count (R@1 moves in steps of chance and says little)
+
+def _check_evaluation_size(by_split: dict[str, list[dict]], ann: Path) -> None:
+    "Refuse a validation or test split of fewer than `MIN_EVAL_IDENTITIES` people; warn below `FEW_EVAL_IDENTITIES`."
+    for split in ('val', 'test'):
+        n = len({e['id'] for e in by_split[split]})
+        if n < MIN_EVAL_IDENTITIES:
+            raise PedesFormatError(f'{ann}: split "{split}" holds {n} identity: retrieval among one person ranks a '
+                                   'right match first whatever the model (R@1 100), so its metrics, and model '
+                                   f'selection on them, mean nothing: give it at least {MIN_EVAL_IDENTITIES} people')
+        if n < FEW_EVAL_IDENTITIES:
+            warnings.warn(f'{ann}: split "{split}" holds only {n} identities: its retrieval metrics are coarse and '
+                          'mostly chance; use more people for a meaningful evaluation', stacklevel=3)
+
 def load_pedes(name: str, root: str | Path, check_images: bool = False, val_fraction: float = .05,
                val_seed: int = 0) -> PedesData:
     "Load dataset `name` from `root/<name>/` (annotation file + `imgs/`), real or synthetic."
@@ -216,13 +250,14 @@ def load_pedes(name: str, root: str | Path, check_images: bool = False, val_frac
     by_split = {s: [e for e in entries if e['split'] == s] for s in DATASETS[name]['splits']}
     if 'val' not in by_split:  # ICFG-PEDES: hold out a seeded fraction of the training identities
         ids = sorted({e['id'] for e in by_split['train']})
-        n = max(1, int(round(val_fraction * len(ids))))
+        n = max(MIN_EVAL_IDENTITIES, int(round(val_fraction * len(ids))))
         held = set(np.random.default_rng(val_seed).choice(ids, size=n, replace=False).tolist())
         by_split['val'] = [e for e in by_split['train'] if e['id'] in held]
         by_split['train'] = [e for e in by_split['train'] if e['id'] not in held]
     for s, es in by_split.items():
         if not es: raise PedesFormatError(f'{ann}: split "{s}" has no entries')
     _check_splits(by_split, ann, key)
+    _check_evaluation_size(by_split, ann)
     pid_map = {p: i for i, p in enumerate(sorted({e['id'] for e in by_split['train']}))}
     train = [TrainSample(pid_map[e['id']], i, str(img_dir / e[key]), e[key], c)
              for i, e in enumerate(by_split['train']) for c in e['captions']]
@@ -358,11 +393,28 @@ def load_data(cfg, generate_here: bool = True, wait=lambda: None):
     if cfg.root_dir is not None:
         return load_pedes(cfg.dataset, cfg.root_dir)
     root = Path(cfg.output_dir) / 'data'
-    annotation_file = root / cfg.dataset / DATASETS[cfg.dataset]['ann'][0]
-    if generate_here and not annotation_file.exists():
-        generate(root, cfg.dataset, cfg.synthetic_ids, cfg.synthetic_seed)
+    folder = root / cfg.dataset
+    if generate_here:
+        stale = synthetic_data_differs(folder, cfg)
+        if stale:
+            if folder.exists(): print(f'{folder}: {stale}: generating it again', flush=True)
+            if (folder / 'synthetic_meta.json').exists(): shutil.rmtree(folder)  # no image of the old set stays
+            generate(root, cfg.dataset, cfg.synthetic_ids, cfg.synthetic_seed)
     wait()
     return load_pedes(cfg.dataset, root)
+
+def synthetic_data_differs(folder: Path, cfg) -> str | None:
+    """Why the synthetic data in `folder` is not what `cfg` asks for (None if it is): absent, incomplete (no
+    synthetic_meta.json, which `generate` writes last), or generated with other settings (its generator record)."""
+    meta = folder / 'synthetic_meta.json'
+    if not folder.exists(): return 'no synthetic data yet'
+    if not meta.exists(): return 'incomplete synthetic data (no synthetic_meta.json, which generation writes last)'
+    record = read_json(meta).get('generator', {})
+    defaults = {k: p.default for k, p in inspect.signature(generate).parameters.items()}
+    wanted = dict(format=cfg.dataset, ids=cfg.synthetic_ids, seed=cfg.synthetic_seed)
+    wanted.update({k: defaults[k] for k in record if k not in wanted and k in defaults})
+    differ = [f'{k} {record.get(k)!r} (this run: {v!r})' for k, v in wanted.items() if record.get(k) != v]
+    return f"synthetic data generated with other settings: {', '.join(differ)}" if differ else None
 
 def load_annotations_for(cfg, data) -> dict | None:
     "RUCM's external annotations (image path -> text): `cfg.annotations`, or the file beside the dataset's annotations."
