@@ -51,7 +51,7 @@ def atomic_write_text(path: str | Path, text: str):
     with atomic_file(path) as tmp:
         tmp.write_text(text, encoding='utf-8')
 
-# %% ../nbs/01a_files.ipynb #311a5f40
+# %% ../nbs/01a_files.ipynb #3546d5b0
 import sys
 
 USER_ERRORS = (ValueError, OSError)  # what a command-line user has to fix; anything else is a bug: its traceback helps

@@ -9,10 +9,23 @@ import numpy as np
 import torch
 
 # %% auto #0
-__all__ = ['METRICS', 'match_ranks', 'per_query_metrics', 'retrieval_metrics', 'retrieval_metrics_loop']
+__all__ = ['METRICS', 'NonFiniteScoresError', 'check_finite_scores', 'match_ranks', 'per_query_metrics', 'retrieval_metrics',
+           'retrieval_metrics_loop']
 
 # %% ../nbs/02_metrics.ipynb #2fd4537d
 METRICS = ('R1', 'R5', 'R10', 'mAP', 'mINP', 'N5', 'R2_1')
+
+class NonFiniteScoresError(ValueError):
+    "A score matrix holding NaN or infinite scores: the model or a stage diverged; no metric is computed from it."
+
+def check_finite_scores(sims: torch.Tensor, what: str = 'the similarity matrix') -> None:
+    """Refuse scores that are NaN or infinite. A NaN compares false with everything, so every match would count as
+    ranked first: a diverged model would score R@1 100 (and mAP, mINP above 100)."""
+    bad = ~torch.isfinite(sims)
+    if bad.any():
+        raise NonFiniteScoresError(f'{what} holds {int(bad.sum()):,} non-finite scores (NaN or infinite) of '
+                                   f'{sims.numel():,}: the model diverged (its weights or features are not finite) '
+                                   'or a stage broke; no metric is computed from them')
 
 def match_ranks(sims: torch.Tensor, query_pids: torch.Tensor, gallery_pids: torch.Tensor):
     "Every true match as (query index, 1-based rank of the match in that query's ranking), ties by gallery order."
@@ -47,6 +60,7 @@ def retrieval_metrics(sims: torch.Tensor, query_pids, gallery_pids, chunk: int =
     if sims.ndim != 2 or sims.shape != (len(query_pids), len(gallery_pids)):
         raise ValueError(f'sims has shape {tuple(sims.shape)}; expected (len(query_pids), len(gallery_pids)) = '
                          f'({len(query_pids)}, {len(gallery_pids)})')
+    check_finite_scores(sims)
     gallery_pids = gallery_pids.to(sims.device)
     query_pids = query_pids.to(sims.device)
     sums = dict.fromkeys(METRICS, 0.)
@@ -60,6 +74,7 @@ def retrieval_metrics(sims: torch.Tensor, query_pids, gallery_pids, chunk: int =
 def retrieval_metrics_loop(sims, query_pids, gallery_pids) -> dict[str, float]:
     "Reference implementation: one query at a time, plain Python. Slow; for tests and benchmarks."
     sims, qp, gp = np.asarray(sims), np.asarray(query_pids), np.asarray(gallery_pids)
+    check_finite_scores(torch.as_tensor(sims))
     tot = dict.fromkeys(METRICS, 0.)
     for q in range(len(sims)):
         ranked = gp[np.argsort(-sims[q], kind='stable')] == qp[q]

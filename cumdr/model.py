@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import dataclasses
 import inspect
+import itertools
 import math
 import re
 import types
@@ -30,10 +31,10 @@ from .sen import SEN_LOSSES, TextGuidedDecoder
 from .uncertainty import CUM_EXTRA_LOSSES, CUM_LOSS_SWAP, CUM_LOSSES, CUMHeads, eot_index, gaussian_features
 
 # %% auto #0
-__all__ = ['LOSS_TABLES', 'LOSSES', 'SCHEDULE_SETTINGS', 'RETIRED_FIELDS', 'COMPONENTS', 'RESULT_NEUTRAL_FIELDS', 'CONFIG_GROUPS',
-           'FUSION_MODULES', 'parse_loss_names', 'loss_arguments', 'parse_components', 'Config', 'config_differences',
-           'field_comments', 'config_yaml', 'flat_config_fields', 'component_losses', 'text_padding',
-           'load_fusion_weights', 'CUMDR']
+__all__ = ['LOSS_TABLES', 'LOSSES', 'SCHEDULE_SETTINGS', 'RETIRED_FIELDS', 'COMPONENTS', 'MAX_VALUE_SIZE',
+           'RESULT_NEUTRAL_FIELDS', 'CONFIG_GROUPS', 'FUSION_MODULES', 'parse_loss_names', 'loss_arguments',
+           'parse_components', 'Config', 'check_value_sizes', 'config_differences', 'field_comments', 'config_yaml',
+           'flat_config_fields', 'component_losses', 'text_padding', 'load_fusion_weights', 'CUMDR']
 
 # %% ../nbs/08_model.ipynb #b57e31a7
 LOSS_TABLES = dict(irra=BASE_LOSSES, cum=CUM_LOSSES, rucm=RUCM_LOSSES, dar=DAR_LOSSES, sen=SEN_LOSSES)
@@ -172,6 +173,7 @@ class Config:
 
     def check_values(self):
         "Refuse a value of the wrong type or out of range, naming the field, the value and what is allowed."
+        check_value_sizes({f.name: getattr(self, f.name) for f in dataclasses.fields(self)})
         for f in dataclasses.fields(self):
             value, hint = getattr(self, f.name), _FIELD_TYPES[f.name]
             if isinstance(value, str) and _accepts(hint, float):  # YAML 1.1 reads 1e-5 as a string
@@ -230,19 +232,28 @@ class Config:
 
     @classmethod
     def load(cls, path) -> 'Config':
+        return cls.from_dict(cls.read_fields(path), str(path))
+
+    @staticmethod
+    def read_fields(path) -> dict:
+        "The mapping a config file holds (sections or flat), or a `ValueError` naming the file and what is wrong."
         try:
-            d = yaml.safe_load(Path(path).read_text()) or {}
+            d = yaml.safe_load(Path(path).read_text(encoding='utf-8')) or {}
+        except UnicodeDecodeError:
+            raise ValueError(f'{path}: not a text file (it does not decode as UTF-8): expected a YAML config such '
+                             'as a run\'s config.yaml or one of configs/') from None
         except yaml.YAMLError as e:
-            raise ValueError(f'{path}: not valid YAML ({e})') from None
+            raise ValueError(f'{path}: not valid YAML ({str(e)[:500]})') from None
         if not isinstance(d, dict):
             raise ValueError(f'{path}: expected a YAML mapping of Config fields, got a {type(d).__name__}')
-        return cls.from_dict(d, str(path))
+        return d
 
     @classmethod
     def from_dict(cls, d: dict, source: str = 'config') -> 'Config':
         """A Config from saved fields, grouped in sections or flat; a retired field is dropped when it holds the value
         it always held."""
         d = flat_config_fields(d, source)
+        check_value_sizes(d, source)
         changed = {k: v for k, v in d.items() if k in RETIRED_FIELDS and v != RETIRED_FIELDS[k]}
         if changed:
             raise ValueError(f'{source}: {changed}: this version has no such fields (tau is fixed; the annealing they '
@@ -271,6 +282,33 @@ _RANGES = {  # field: (lowest, highest or None), both allowed
 _RANGE_NOTES = {'epochs': ' (0 evaluates the initial weights without training: zero-shot)',
                 'rucm_A': ' (the curriculum weights 1 +- A must stay non-negative)'}
 _POSITIVE = ('tau', 'cum_tau', 'cum_sigma0', 'dar_temp')  # temperatures and scales: above 0
+
+MAX_VALUE_SIZE = 10_000   # items and characters of one config value: real ones hold a few dozen
+
+_END = object()
+
+def _value_size(value, limit: int = MAX_VALUE_SIZE) -> int:
+    """Items (keys, values, elements) and characters in `value`, counted only until the count passes `limit`: a
+    YAML alias bomb, billions of items once expanded, costs `limit` steps."""
+    count, stack = 0, [iter([value])]
+    while stack:
+        v = next(stack[-1], _END)
+        if v is _END:
+            stack.pop()
+            continue
+        count += 1 + (len(v) if isinstance(v, str) else 0)
+        if count > limit: return count
+        if isinstance(v, dict): stack.append(itertools.chain.from_iterable(v.items()))
+        elif isinstance(v, (list, tuple)): stack.append(iter(v))
+    return count
+
+def check_value_sizes(fields: dict, source: str = 'Config') -> None:
+    "Refuse a field whose value passes `MAX_VALUE_SIZE`, by name only (printing it could take gigabytes)."
+    for name, value in fields.items():
+        if _value_size(value) > MAX_VALUE_SIZE:
+            raise ValueError(f'{source}: field {name!r} holds more than {MAX_VALUE_SIZE:,} items and characters (a '
+                             'YAML alias expanding into a huge value?): a config value is a number, a short string, '
+                             'a pair or a small mapping')
 
 def _accepts(hint, kind) -> bool:
     "Whether the annotation `hint` (e.g. `float | None`) includes `kind`."
@@ -315,8 +353,8 @@ def _checked_image_size(value, backbone: str) -> tuple[int, int]:
                          f'{patch} of {backbone} (the image {covered}): use e.g. {suggestion}')
     return (height, width)
 
-RESULT_NEUTRAL_FIELDS = ('device', 'num_workers', 'eval_batch_size', 'log_every', 'output_dir', 'resume',
-                         'check_images')
+# num_workers is not among them: each loader worker draws its own augmentations
+RESULT_NEUTRAL_FIELDS = ('device', 'eval_batch_size', 'log_every', 'output_dir', 'resume', 'check_images')
 
 def _field_values(config: Config | dict) -> dict:
     "Every field of a Config, or of a config as saved (a dict, in which fields an older cumdr lacked take defaults)."

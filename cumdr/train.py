@@ -24,17 +24,20 @@ from .backbone import CheckpointError, pretrained_quick_gelu, read_checkpoint
 from .datasets import (AnnotationError, PedesFormatError, annotation_texts, default_annotation_path,
                             find_unreadable_images, get_tokenizer, load_annotations_for, load_data, train_loader)
 from .evaluate import autocast_for, default_stages, encode_split, evaluate, metrics_table
-from .files import TEMPORARY_NAME, atomic_file
+from .files import TEMPORARY_NAME, atomic_file, command_line_error
+from .files import USER_ERRORS as INPUT_ERRORS
 from .imagecache import augment_pad, cached_train_loader, device_augment
 from .model import CUMDR, RESULT_NEUTRAL_FIELDS, Config, config_differences, flat_config_fields, parse_loss_names
+from .metrics import NonFiniteScoresError
 from .sigma import sigma_summary
 
 # %% auto #0
 __all__ = ['LOCK_FILE', 'RUN_FILES', 'CHECKPOINT_KEYS', 'PRESETS', 'METHODS', 'DATASET_RULES', 'USER_ERRORS', 'world_size',
            'rank', 'is_main', 'barrier', 'init_distributed', 'gather_with_grad', 'loss_terms', 'build_optimizer',
            'fused_adamw', 'lr_factor_at', 'save_atomic', 'format_duration', 'progress_line', 'RunDirLocked',
-           'run_dir_lock', 'ConfigMismatchError', 'read_resume_checkpoint', 'check_same_run', 'truncate_log',
-           'check_inputs', 'train', 'finish', 'resolve_preset', 'method_fields', 'make_config', 'main']
+           'run_dir_lock', 'ConfigMismatchError', 'FinishedRunError', 'check_restart', 'read_resume_checkpoint',
+           'check_same_run', 'truncate_log', 'check_inputs', 'train', 'DivergedError', 'finish', 'resolve_preset',
+           'method_fields', 'make_config', 'main']
 
 # %% ../nbs/09_train.ipynb #05dff643
 def world_size() -> int: return dist.get_world_size() if dist.is_available() and dist.is_initialized() else 1
@@ -116,11 +119,19 @@ def lr_factor_at(epoch: float, cfg: Config) -> float:
 # %% ../nbs/09_train.ipynb #9cac5d94
 def save_atomic(obj, path: Path, previous: Path | None = None) -> None:
     """`torch.save` into a temporary file of this process, flushed to disk, then renamed to `path`; with `previous`,
-    the file `path` held until then is moved there first (kept until the new one is safely written)."""
-    with atomic_file(path, durable=True) as tmp:
-        torch.save(obj, tmp)
-        if previous is not None and path.exists():
-            os.replace(path, previous)
+    the file `path` held until then is moved there first (kept until the new one is safely written). A write that
+    fails (a full disk: torch's own message is 'basic_ios::clear' or 'file write failed') is an `OSError` that
+    names the file."""
+    try:
+        with atomic_file(path, durable=True) as tmp:
+            torch.save(obj, tmp)
+            if previous is not None and path.exists():
+                os.replace(path, previous)
+    except (RuntimeError, OSError) as e:
+        text = str(e).strip().splitlines()[0][:200] if str(e).strip() else type(e).__name__
+        if isinstance(e, RuntimeError) and not any(w in text for w in ('basic_ios', 'iostream', 'write')): raise
+        raise OSError(f'{path} could not be written ({text}): the disk may be full. Free space on it (or write to '
+                      'another output_dir) and restart: the run resumes from its last complete checkpoint') from None
 
 def _log(run_dir: Path, **rec):
     with open(run_dir / 'log.jsonl', 'a') as f: f.write(json.dumps(rec) + '\n')
@@ -251,9 +262,30 @@ RUN_FILES = ('log.jsonl', 'last.pt', 'last.prev.pt', 'last.pt.unreadable', 'best
 CHECKPOINT_KEYS = ('model', 'optimizer', 'scheduler', 'epoch', 'best')
 _FILLED_IN = {'num_classes': 'counted in the training data', 'quick_gelu': 'implied by pretrained'}
 
+class FinishedRunError(ValueError):
+    "A fresh start asked for in the directory of a finished run, whose results it would delete."
+
 def _start_over_advice(run_dir: Path) -> str:
+    if (run_dir / 'metrics.json').exists(): return _finished_advice(run_dir)
     return (f'Train into a new output_dir, or start {run_dir} over with resume=False (which deletes its checkpoints, '
             'log and metrics).')
+
+def _finished_advice(run_dir: Path) -> str:
+    return (f'{run_dir} holds a finished run (metrics.json): evaluate it with `cumdr-eval {run_dir}`, or train into a '
+            f'new output_dir; to redo it in place, delete {run_dir} (or move it away) first.')
+
+def check_restart(run_dir: Path, cfg: Config, resume: tuple[dict, Path] | None) -> None:
+    """Before any data is read or written: refuse a fresh start over a finished run (it would delete best.pt,
+    metrics.json and the log), and a restart under another configuration than the run's -- recorded in its
+    checkpoint, or in its config.yaml where no checkpoint was saved yet. Fields filled in from the data are compared
+    once the data is loaded."""
+    if resume is None and (run_dir / 'metrics.json').exists():
+        why = 'it has no last.pt to resume from' if cfg.resume else 'resume=False asks to start it over'
+        raise FinishedRunError(f'{_finished_advice(run_dir)} Training there now would delete its results ({why}).')
+    if resume is not None:
+        check_same_run(run_dir, cfg, *resume, ignore=tuple(_FILLED_IN))
+    elif cfg.resume and (run_dir / 'config.yaml').is_file():
+        check_same_run(run_dir, cfg, None, run_dir / 'config.yaml', ignore=tuple(_FILLED_IN))
 
 def read_resume_checkpoint(run_dir: Path) -> tuple[dict, Path] | None:
     """(checkpoint, its path) to resume from: last.pt, or last.prev.pt when last.pt is missing or unreadable; None
@@ -278,14 +310,16 @@ def read_resume_checkpoint(run_dir: Path) -> tuple[dict, Path] | None:
                               + ' To keep the files, move them out of the directory first.')
     return None
 
-def check_same_run(run_dir: Path, cfg: Config, checkpoint: dict, checkpoint_path: Path) -> None:
-    "Refuse to resume a run whose own configuration differs from `cfg` in a field that changes what it computes."
-    recorded, source = checkpoint.get('config'), checkpoint_path
-    if recorded is None and (run_dir / 'config.yaml').is_file():  # a checkpoint of an older cumdr
+def check_same_run(run_dir: Path, cfg: Config, checkpoint: dict | None, checkpoint_path: Path,
+                   ignore: tuple[str, ...] = ()) -> None:
+    """Refuse to resume a run whose own configuration differs from `cfg` in a field that changes what it computes;
+    `checkpoint` None: the run saved none yet, its config.yaml records it. `ignore`: fields not compared."""
+    recorded, source = (checkpoint or {}).get('config'), checkpoint_path
+    if recorded is None and (run_dir / 'config.yaml').is_file():  # a checkpoint of an older cumdr, or none yet
         source = run_dir / 'config.yaml'
-        recorded = flat_config_fields(yaml.safe_load(source.read_text()))
+        recorded = flat_config_fields(Config.read_fields(source))
     if recorded is None: return
-    differences = config_differences(recorded, cfg)
+    differences = {k: v for k, v in config_differences(recorded, cfg).items() if k not in ignore}
     if not differences: return
     listed = '; '.join(f'{name}: {old!r} in the run, {new!r} now'
                        + (f' ({_FILLED_IN[name]})' if name in _FILLED_IN else '')
@@ -372,11 +406,12 @@ def train(cfg: Config, data=None, stop_after: int | None = None, progress: bool 
 
 def _train_locked(cfg: Config, run_dir: Path, device: str, data, stop_after: int | None, progress: bool,
                   report_every: float) -> None:
+    resume = read_resume_checkpoint(run_dir) if cfg.resume else None
+    check_restart(run_dir, cfg, resume)  # before the data: regenerating it would change what the run trained on
     data = data or load_data(cfg, generate_here=is_main(), wait=barrier)
     cfg = dataclasses.replace(cfg, num_classes=data.num_classes)
     if cfg.quick_gelu is None:  # recorded: a reloaded run (built without the weights file) gets the same activation
         cfg = dataclasses.replace(cfg, quick_gelu=pretrained_quick_gelu(cfg.backbone, cfg.pretrained))
-    resume = read_resume_checkpoint(run_dir) if cfg.resume else None
     if resume is not None: check_same_run(run_dir, cfg, *resume)
     annotations = load_annotations_for(cfg, data)
     if is_main(): check_inputs(cfg, data, annotations, progress)
@@ -418,6 +453,11 @@ def _train_locked(cfg: Config, run_dir: Path, device: str, data, stop_after: int
                                       f'{_start_over_advice(run_dir)}') from None
         start, best = ck['epoch'] + 1, ck['best']
         best_state = _best_weights(run_dir, ck, ck_path)
+        threads = ck.get('torch_threads')
+        if threads not in (None, torch.get_num_threads()) and is_main() and torch.device(device).type == 'cpu':
+            print(f'{ck_path} was written with {threads} torch threads, this process has {torch.get_num_threads()}: '
+                  'on CPU the resumed epochs will not be bit-identical to an uninterrupted run '
+                  '(torch.set_num_threads, OMP_NUM_THREADS)', flush=True)
         if is_main():
             if ck_path.name == 'last.prev.pt' and (run_dir / 'last.pt').exists():
                 os.replace(run_dir / 'last.pt', run_dir / 'last.pt.unreadable')  # the next save must not rotate it in
@@ -434,6 +474,7 @@ def _train_locked(cfg: Config, run_dir: Path, device: str, data, stop_after: int
     g = loader.generator
     live = progress and is_main() and sys.stderr.isatty()
     t_run, last_report, steps_done = time.time(), time.time(), 0
+    nonfinite = torch.zeros((), dtype=torch.long, device=device)  # the first step with a non-finite loss (0: none)
     if cfg.epochs == 0 and resume is None and is_main():  # zero-shot: the initial weights are "epoch 0"
         best, best_state, final = _validate_and_save(run_dir, model, opt, sched, data, cfg, annotations, 0, best,
                                                      best_state, time.time(), 0, {}, steps)
@@ -453,6 +494,9 @@ def _train_locked(cfg: Config, run_dir: Path, device: str, data, stop_after: int
             if cfg.image_cache: batch['images'] = device_augment(batch['images'], augment_pad(cfg.image_size), aug_gen)
             with amp:   # the fractional epoch: RUCM's curriculum reads it
                 total, terms = loss_terms(model, batch, epoch - 1 + i / steps, forward=ddp)
+            # kept on the device (no wait for it at each step), read where the loop logs anyway
+            nonfinite = torch.where((nonfinite == 0) & ~torch.isfinite(total.detach()), (epoch - 1) * steps + i + 1,
+                                    nonfinite)
             opt.zero_grad(set_to_none=True)
             total.backward()
             opt.step()
@@ -460,6 +504,7 @@ def _train_locked(cfg: Config, run_dir: Path, device: str, data, stop_after: int
             seen += len(batch['pids']) * world_size()
             steps_done += 1
             for k, v in terms.items(): sums[k] = sums.get(k, 0.) + v      # on the device: no wait for the GPU here
+            if (i + 1) % cfg.log_every == 0 or i + 1 == steps: _check_finite_loss(nonfinite, sums, epoch, steps, cfg)
             if is_main():
                 ips = seen / (time.time() - t0)
                 if live: bar.set_postfix(loss=f'{total.item():.3f}', img_s=f'{ips:.0f}')
@@ -486,12 +531,30 @@ def _train_locked(cfg: Config, run_dir: Path, device: str, data, stop_after: int
         if is_main(): finish(run_dir, model, data, cfg, best, annotations)
 
 # %% ../nbs/09_train.ipynb #ec593a58
+class DivergedError(ValueError):
+    "Training produced a non-finite loss or non-finite scores: the run diverged."
+
+_DIVERGED_ADVICE = ('The run diverged: nothing of this epoch was saved (an earlier complete epoch stays in last.pt). '
+                    'Train into a new output_dir with a lower lr or a longer warmup.')
+
+def _check_finite_loss(nonfinite: torch.Tensor, sums: dict, epoch: int, steps: int, cfg: Config) -> None:
+    "Stop the run at the first non-finite loss (`nonfinite`: its step of the run, 0 for none), naming epoch and step."
+    step = int(nonfinite)
+    if not step: return
+    terms = [k for k, v in sums.items() if not math.isfinite(float(v))]
+    raise DivergedError(f'{cfg.output_dir}: the training loss is not finite (NaN or infinite: {", ".join(terms)}) '
+                        f'at epoch {epoch}, step {step - (epoch - 1) * steps} of {steps} (step {step} of the run; '
+                        f'lr {cfg.lr}). {_DIVERGED_ADVICE}')
+
 def _validate_and_save(run_dir: Path, model: CUMDR, opt, sched, data, cfg: Config, annotations: dict | None, epoch: int,
                        best: dict, best_state: dict | None, t0: float, seen: int, sums: dict, steps: int):
     """Validate after `epoch`, log it, save last.pt (then best.pt if it improved); returns
     (best, best_state, final metrics)."""
     venc = encode_split(model, data.val, cfg)
-    val = evaluate(model, data.val, cfg, enc=venc, fit_split=data.val, annotations=annotations)
+    try:
+        val = evaluate(model, data.val, cfg, enc=venc, fit_split=data.val, annotations=annotations)
+    except NonFiniteScoresError as e:  # never selected, never reported: the epoch is not saved either
+        raise DivergedError(f'{run_dir}: after epoch {epoch}, validation: {e}. {_DIVERGED_ADVICE}') from None
     final = val[list(val)[-1]]
     rec = dict(kind='epoch', epoch=epoch, time_s=time.time() - t0, images_per_s=seen / (time.time() - t0),
                **{f'loss_{k}': v / steps for k, v in sums.items()}, val={k: m for k, m in val.items()})
@@ -506,7 +569,8 @@ def _validate_and_save(run_dir: Path, model: CUMDR, opt, sched, data, cfg: Confi
         best_state = {k: v.detach().to('cpu', copy=True) for k, v in model.state_dict().items()}
     saved_config = dict(dataclasses.asdict(cfg), image_size=list(cfg.image_size))
     save_atomic(dict(model=model.state_dict(), optimizer=opt.state_dict(), scheduler=sched.state_dict(), epoch=epoch,
-                     best=best, best_model=None if improved else best_state, config=saved_config),
+                     best=best, best_model=None if improved else best_state, config=saved_config,
+                     torch_threads=torch.get_num_threads()),
                 run_dir / 'last.pt', previous=run_dir / 'last.prev.pt')
     if improved: save_atomic(dict(model=best_state, epoch=epoch), run_dir / 'best.pt')
     return best, best_state, final
@@ -525,10 +589,14 @@ def finish(run_dir: Path, model: CUMDR, data, cfg: Config, best: dict, annotatio
     val_enc = encode_split(model, data.val, cfg)
     t = time.time()
     test_enc = encode_split(model, data.test, cfg)  # encoded once: the oracle protocol below reuses it
-    test = evaluate(model, data.test, cfg, stages, enc=test_enc, fit_split=data.val, annotations=annotations,
-                    fit_enc=val_enc)
+    try:
+        test = evaluate(model, data.test, cfg, stages, enc=test_enc, fit_split=data.val, annotations=annotations,
+                        fit_enc=val_enc)
+    except NonFiniteScoresError as e:
+        raise DivergedError(f'{best_file} (epoch {best["epoch"]}), test: {e}. {_DIVERGED_ADVICE}') from None
     t_test = time.time() - t
     res = dict(best_epoch=best['epoch'], val=best['val'], test=test, test_eval_s=t_test,
+               torch_threads=torch.get_num_threads(),  # CPU rounding depends on it: recorded beside the results
                stages={k: getattr(v, '__name__', None) or repr(v) for k, v in stages.items()},
                components=cfg.components)
     # the reference's leaky protocol, reported beside, never selected on
@@ -616,7 +684,8 @@ def make_config(preset: str = 'auto', method: str | None = None, **overrides) ->
     return Config(**{**base, **overrides})
 
 # %% ../nbs/09_train.ipynb #98317a44
-USER_ERRORS = (RunDirLocked, ConfigMismatchError, CheckpointError, PedesFormatError, AnnotationError)
+USER_ERRORS = (RunDirLocked, ConfigMismatchError, CheckpointError, PedesFormatError, AnnotationError, DivergedError,
+               FinishedRunError, *INPUT_ERRORS)
 
 def main(argv=None):
     import argparse
@@ -626,24 +695,24 @@ def main(argv=None):
     a = p.parse_args(argv)
     try:
         cfg = Config.load(a.config)
-    except (FileNotFoundError, ValueError) as e:
-        raise SystemExit(f'cumdr-train: {e}') from None
+    except INPUT_ERRORS as e:
+        raise command_line_error('cumdr-train', e) from None
     kw = {}
     for o in a.overrides:
         k, sep, v = o.partition('=')
         if not sep or not hasattr(cfg, k):
-            raise SystemExit(f'bad override {o!r}: expected key=value with a Config field')
+            raise command_line_error('cumdr-train', f'bad override {o!r}: expected key=value with a Config field')
         try:
             kw[k] = yaml.safe_load(v)
         except yaml.YAMLError:
-            raise SystemExit(f'bad override {o!r}: the value is not valid YAML') from None
+            raise command_line_error('cumdr-train', f'bad override {o!r}: the value is not valid YAML') from None
     try:
         cfg = dataclasses.replace(cfg, **kw)  # checked here, before anything is written
     except ValueError as e:
-        raise SystemExit(f'cumdr-train: {e} (with the overrides {a.overrides})') from None
+        raise command_line_error('cumdr-train', f'{e} (with the overrides {a.overrides})') from None
     try:
         train(cfg)
     except USER_ERRORS as e:  # what the user has to fix: the message says how, a traceback would bury it
-        raise SystemExit(f'cumdr-train: {e}') from None
+        raise command_line_error('cumdr-train', e) from None
 
 if __name__ == '__main__' and '__file__' in globals(): main()  # not when this notebook runs in a kernel
