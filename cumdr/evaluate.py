@@ -20,7 +20,8 @@ from .datasets import (RetrievalSplit, default_annotation_path, gallery_loader, 
 from .diffusion import DiffusionRefine
 from .files import read_json
 from .fusion import ComplementaryFusion
-from .metrics import retrieval_metrics
+from .files import USER_ERRORS, command_line_error
+from .metrics import check_finite_scores, retrieval_metrics
 from .model import CUMDR, Config, text_padding
 
 # %% auto #0
@@ -154,6 +155,7 @@ def evaluate(model: CUMDR, split: RetrievalSplit, cfg: Config, stages: dict | No
                                                       enc=fit_enc or encode_split(model, fit_split, cfg))
         run_stages(stages, fit_ctx, fit=True)
     scores = run_stages(stages, ctx)
+    for name, s in scores.items(): check_finite_scores(s, f'the scores of stage {name!r}')  # before any metric
     return {name: retrieval_metrics(s, enc.query_pids, enc.gallery_pids) for name, s in scores.items()}
 
 def metrics_table(res: dict[str, dict[str, float]]) -> str:
@@ -183,7 +185,8 @@ def fitted_stages(model: CUMDR, cfg: Config, data, annotations: dict | None = No
 def load_model(run_dir: str | Path, device: str | None = None, checkpoint: str = 'best.pt') -> tuple[CUMDR, Config]:
     "The model of a run directory, from its config and a weights-only checkpoint."
     run_dir = Path(run_dir)
-    train_it = f'train it with cumdr-train {run_dir / "config.yaml"}'
+    # config.yaml names the folder the run was trained in: a moved or copied run directory is named explicitly
+    train_it = f'cumdr-train {run_dir / "config.yaml"} output_dir={run_dir}'
     if not run_dir.is_dir():
         raise FileNotFoundError(f'{run_dir} is not a directory: expected a '
                                 'cumdr run directory (the output_dir of a run)')
@@ -195,9 +198,9 @@ def load_model(run_dir: str | Path, device: str | None = None, checkpoint: str =
     if device: cfg.device = device
     if cfg.num_classes is None: raise ValueError(f'{run_dir}/config.yaml has no num_classes: was the run started?')
     ck = run_dir / checkpoint
-    if not ck.exists(): raise FileNotFoundError(f'{ck} not found: the run has not finished an epoch yet; {train_it}')
-    advice = (f'Restart the run (cumdr-train {run_dir / "config.yaml"}): it rewrites best.pt from last.pt; if last.pt '
-              'cannot be read either, retrain it.')
+    if not ck.exists(): raise FileNotFoundError(f'{ck} not found: {_missing_checkpoint(run_dir, train_it)}')
+    advice = (f'Restart the run ({train_it}): it rewrites best.pt from last.pt; if last.pt cannot be read either, '
+              'retrain it.')
     # the checkpoint holds every weight; the activation is the run's (QuickGELU for OpenAI weights), recorded in its
     # config -- or, for a config written before that was recorded, the one `pretrained` implies
     quick_gelu = pretrained_quick_gelu(cfg.backbone, cfg.pretrained) if cfg.quick_gelu is None else cfg.quick_gelu
@@ -209,6 +212,15 @@ def load_model(run_dir: str | Path, device: str | None = None, checkpoint: str =
         raise CheckpointError(f'{ck} does not fit the model {run_dir / "config.yaml"} describes '
                               f'({str(e).splitlines()[0]}). {advice}') from None
     return model.to(cfg.device).eval(), cfg
+
+def _missing_checkpoint(run_dir: Path, train_it: str) -> str:
+    "Why a run directory has no best.pt, from what it holds, and what to do."
+    if (run_dir / 'last.pt').exists():
+        return f'restart the run with {train_it}: it rewrites best.pt from last.pt'
+    if (run_dir / 'metrics.json').exists():
+        return ('the run finished (metrics.json) but its checkpoint was moved or deleted, and no last.pt is left to '
+                'rebuild it from: put the file back, or train the configuration into a new output_dir')
+    return f'the run in {run_dir} has not finished an epoch yet (no last.pt either): train it with {train_it}'
 
 def evaluate_run(run_dir: str | Path, split: str = 'test', device: str | None = None, data=None, **overrides) -> dict:
     """Evaluate a run's best checkpoint on `split` (stages fitted on val); `overrides` change evaluation settings, e.g.
@@ -228,8 +240,8 @@ def main(argv=None):
     t = time.time()
     try:
         res = evaluate_run(a.run_dir, a.split, a.device)
-    except (FileNotFoundError, CheckpointError) as e:  # a folder that is not a run, a missing or broken checkpoint
-        raise SystemExit(f'cumdr-eval: {e}') from None
+    except USER_ERRORS as e:  # a folder that is not a run, a missing or broken checkpoint, bad data, NaN scores
+        raise command_line_error('cumdr-eval', e) from None
     print(metrics_table(res))
     print(f'({a.split}, {time.time() - t:.1f} s)')
 
