@@ -95,14 +95,22 @@ def pretrained_quick_gelu(model_name: str, pretrained: str | None) -> bool:
     return bool((open_clip.get_pretrained_cfg(model_name, pretrained) or {}).get('quick_gelu', False))
 
 # %% ../nbs/03_backbone.ipynb #079d29b3
-def resize_pos_embed(pos: torch.Tensor, grid: tuple[int, int]) -> torch.Tensor:
-    "Resize a ViT position embedding (1 + h·w, C) to a new (h', w') grid, bilinearly; CLS row unchanged."
+def resize_pos_embed(pos: torch.Tensor, grid: tuple[int, int],
+                     source_grid: tuple[int, int] | None = None) -> torch.Tensor:
+    """Resize a ViT position embedding (1 + h·w, C) on its (h, w) grid `source_grid` -- square when None, as
+    CLIP's are -- to a new (h', w') grid, bilinearly; CLS row unchanged."""
     cls, patches = pos[:1], pos[1:]
-    n = int(round(patches.shape[0] ** .5))
-    if n * n != patches.shape[0]:
-        raise ValueError(f'position embedding of {patches.shape[0]} patches is not a square grid')
-    if (n, n) == tuple(grid): return pos
-    p = patches.reshape(1, n, n, -1).permute(0, 3, 1, 2).float()
+    if source_grid is None:
+        n = int(round(patches.shape[0] ** .5))
+        if n * n != patches.shape[0]:
+            raise ValueError(f'position embedding of {patches.shape[0]} patches is not a square grid: pass '
+                             'source_grid, its (rows, columns) -- the image size it was trained at / the patch size')
+        source_grid = (n, n)
+    h, w = source_grid
+    if h * w != patches.shape[0]:
+        raise ValueError(f'position embedding of {patches.shape[0]} patches is not a {h}x{w} grid')
+    if (h, w) == tuple(grid): return pos
+    p = patches.reshape(1, h, w, -1).permute(0, 3, 1, 2).float()
     p = F.interpolate(p, size=tuple(grid), mode='bilinear', align_corners=False)
     return torch.cat([cls, p.permute(0, 2, 3, 1).reshape(grid[0] * grid[1], -1).to(pos.dtype)])
 
@@ -126,6 +134,17 @@ def read_state_dict(path: str | Path) -> dict[str, torch.Tensor]:
     if 'state_dict' in sd: sd = sd['state_dict']
     return {k.removeprefix('module.'): v for k, v in sd.items()}
 
+def _manifest_grid(path: str | Path, patch) -> tuple[int, int] | None:
+    """The position grid (rows, columns) of a weights file trained at a non-square size, from the `image_size` of
+    the manifest beside it (`<name>.json`: cumdr's shipped and exported weights); None without one."""
+    manifest = Path(path).with_suffix('.json')
+    if not manifest.is_file(): return None
+    info = read_json(manifest)
+    size = info.get('image_size') or (info.get('config') or {}).get('image_size') if isinstance(info, dict) else None
+    if not size: return None
+    ph, pw = patch if isinstance(patch, (tuple, list)) else (patch, patch)
+    return size[0] // ph, size[1] // pw
+
 def load_clip_weights(clip: nn.Module, path: str | Path) -> None:
     "Load CLIP weights from `path` into `clip`, resizing the vision position grid to the model's."
     sd = read_state_dict(path)
@@ -134,7 +153,12 @@ def load_clip_weights(clip: nn.Module, path: str | Path) -> None:
           if k not in ('input_resolution', 'context_length', 'vocab_size') and not k.startswith(FUSION_PREFIX)}
     key = 'visual.positional_embedding'
     if key in sd and sd[key].shape != clip.visual.positional_embedding.shape:
-        sd[key] = resize_pos_embed(sd[key], clip.visual.grid_size)
+        source = _manifest_grid(path, clip.visual.patch_size)
+        try:
+            sd[key] = resize_pos_embed(sd[key], clip.visual.grid_size, source)
+        except ValueError as e:
+            raise ValueError(f'{path}: {e}; a manifest {Path(path).with_suffix(".json").name} beside it with '
+                             '"image_size": [height, width] gives the grid') from None
     try: missing, unexpected = clip.load_state_dict(sd, strict=False)
     except RuntimeError as e: raise ValueError(f'{path}: weights do not fit the model: {e}') from None
     if missing or unexpected:
