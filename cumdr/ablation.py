@@ -15,16 +15,16 @@ from pathlib import Path
 import yaml
 
 import cumdr
-from .files import atomic_write_text, read_json
-from .model import flat_config_fields
+from .files import USER_ERRORS, atomic_write_text, command_line_error, read_json
+from .model import Config, flat_config_fields
 from .report import (BASELINE, METHOD_ROWS, METHODS, ROWS, canonical_row, peer_commentary, peer_table,
                           plot_results, results_markdown, row_components, run_parameters)
 from .stats import seed_stat
 
 # %% auto #0
 __all__ = ['TRAIN_EVAL', 'RUN_KEYS', 'train_eval_notebook', 'notebook_parameters', 'check_params', 'shared_synthetic_data',
-           'papermill_execute', 'is_finished', 'run_dir_of', 'run_ablation', 'read_run', 'summarize_row',
-           'compile_results', 'parse_params', 'parse_list', 'main']
+           'papermill_execute', 'is_finished', 'failure_reason', 'run_dir_of', 'run_ablation', 'read_run',
+           'summarize_row', 'compile_results', 'parse_params', 'parse_list', 'main']
 
 # %% ../nbs/11_ablation.ipynb #58065e70
 TRAIN_EVAL = Path(cumdr.__file__).parents[1] / 'nbs' / 'reproduce' / 'train_eval.ipynb'
@@ -94,8 +94,22 @@ def papermill_execute(notebook: Path, output_path: Path, parameters: dict, kerne
                         progress_bar=False)
 
 def is_finished(run_dir: str | Path) -> bool:
-    "A run is finished when train_eval wrote both metrics.json and analysis.json (its last files)."
-    return (Path(run_dir) / 'metrics.json').is_file() and (Path(run_dir) / 'analysis.json').is_file()
+    """A run is finished when train_eval wrote metrics.json and analysis.json -- written after its last check, so
+    only by a run that passed every check -- and its last execution recorded no error (error.txt: a failed check of
+    a run from before analysis.json moved to the end)."""
+    run_dir = Path(run_dir)
+    return ((run_dir / 'metrics.json').is_file() and (run_dir / 'analysis.json').is_file()
+            and not (run_dir / 'error.txt').exists())
+
+def failure_reason(error: BaseException) -> str:
+    """What a run failed with, in one line: for an error papermill reports, the notebook's own exception (its
+    message starts with a line of dashes and the cell's number)."""
+    if getattr(error, 'ename', None):
+        text = f'{error.ename}: {error.evalue}'
+    else:
+        lines = [l.strip() for l in str(error).splitlines() if l.strip().strip('-')]
+        text = lines[0] if lines else type(error).__name__
+    return ' '.join(text.split())[:300]
 
 def run_dir_of(output_dir: str | Path, row: str, seed: int) -> Path:
     "output_dir/<row>/seed<k>; a method that is an ablation row shares that row's directory."
@@ -165,8 +179,8 @@ def run_ablation(output_dir: str | Path, dataset: str = 'CUHK-PEDES', rows=ROWS,
             if not is_finished(run_dir):
                 raise RuntimeError(f'{notebook.name} ended without writing metrics.json and analysis.json')
         except Exception as e:
-            (run_dir / 'error.txt').write_text(traceback.format_exc())
-            msg = (str(e).strip().splitlines() or [type(e).__name__])[0][:200]
+            msg = failure_reason(e)
+            (run_dir / 'error.txt').write_text(traceback.format_exc() + msg + '\n')  # its last line: the reason
             failed.append(f'{row} seed {seed}: {msg}')
             log(f'{tag}: FAILED after {time.time() - t0:.0f} s: {msg} (see {run_dir}/error.txt)')
             continue
@@ -176,19 +190,30 @@ def run_ablation(output_dir: str | Path, dataset: str = 'CUHK-PEDES', rows=ROWS,
 
 # %% ../nbs/11_ablation.ipynb #a62e8d6e
 def read_run(run_dir: str | Path) -> dict:
-    "The numbers of one finished run: metrics.json, analysis.json and the validation curve from log.jsonl."
+    """The numbers of one finished run: metrics.json, analysis.json and the validation curve from log.jsonl; a
+    `ValueError` naming the file that cannot be read."""
     run_dir = Path(run_dir)
     m = read_json(run_dir / 'metrics.json')
     a = read_json(run_dir / 'analysis.json')
-    if not m.get('test'): raise ValueError(f"{run_dir / 'metrics.json'} has no 'test' metrics")
+    if not isinstance(m, dict) or not m.get('test'):
+        raise ValueError(f"{run_dir / 'metrics.json'} has no 'test' metrics")
     curve = None
     if (run_dir / 'log.jsonl').exists():
-        records = map(json.loads, (run_dir / 'log.jsonl').read_text().splitlines())
-        ep = [r for r in records if r.get('kind') == 'epoch' and r.get('val')]
+        ep = [r for r in _log_records(run_dir / 'log.jsonl') if r.get('kind') == 'epoch' and r.get('val')]
         curve = dict(epoch=[r['epoch'] for r in ep], R1=[r['val'][list(r['val'])[-1]]['R1'] for r in ep])
     config_file = run_dir / 'config.yaml'
-    cfg = flat_config_fields(yaml.safe_load(config_file.read_text())) if config_file.exists() else {}
+    cfg = flat_config_fields(Config.read_fields(config_file)) if config_file.exists() else {}
     return dict(metrics=m, analysis=a, val_curve=curve, config=cfg or {})
+
+def _log_records(path: Path) -> list[dict]:
+    "The records of a log.jsonl, or a `ValueError` naming the file and the line that is not JSON (a cut-off write)."
+    records = []
+    for n, line in enumerate(path.read_text(encoding='utf-8').splitlines(), 1):
+        try:
+            records.append(json.loads(line))
+        except json.JSONDecodeError as e:
+            raise ValueError(f'{path}: line {n} is not JSON ({e.msg}): cut off by an interrupted write?') from None
+    return records
 
 def _final(stages: dict) -> dict: return stages[list(stages)[-1]]
 
@@ -261,6 +286,7 @@ def compile_results(output_dir: str | Path) -> dict:
             if r in requested or r in found or (with_methods and METHOD_ROWS.get(r) in found)]
     missing, per_row, configs, dataset = [], {}, {}, batch.get('dataset')
     expected, finished = set(), set()  # run directories: a method that is an ablation row counts once
+    unreadable = []
     for row in rows:
         runs = {}
         for seed in sorted(set(seeds) | found.get(row, set())):
@@ -270,16 +296,24 @@ def compile_results(output_dir: str | Path) -> dict:
             if not is_finished(d):
                 if first: missing.append(dict(row=row, seed=seed, reason=_why_not_finished(d)))
                 continue
+            try:
+                run = read_run(d)
+            except (ValueError, OSError, KeyError, TypeError) as e:  # one damaged run must not hide the batch
+                if first: missing.append(dict(row=row, seed=seed, reason=f'unreadable: {e}'))
+                unreadable.append(str(e))
+                continue
             finished.add(d)
-            runs[seed] = read_run(d)
+            runs[seed] = run
             configs.setdefault(row in METHODS, runs[seed]['config'])
         per_row[row] = summarize_row(row, runs)
     # the batch's shared setup: from an ablation row's run, else from a method's without what the method sets
     config = configs.get(False) or {k: v for k, v in configs.get(True, {}).items() if k not in _METHOD_FIELDS}
     config = {k: v for k, v in config.items() if k not in _CONFIG_PER_RUN}
+    if unreadable:
+        print(f'{output_dir}: skipped {len(unreadable)} unreadable run(s): ' + '; '.join(unreadable), flush=True)
     res = dict(dataset=dataset or config.get('dataset'), output_dir=str(output_dir.resolve()), baseline=BASELINE,
-               seeds=seeds, n_expected=len(expected), n_finished=len(finished), missing=missing, config=config,
-               params=batch.get('params'), rows=per_row)
+               seeds=seeds, n_expected=len(expected), n_finished=len(finished), n_unreadable=len(unreadable),
+               missing=missing, config=config, params=batch.get('params'), rows=per_row)
     atomic_write_text(output_dir / 'results.json', json.dumps(res, indent=1))
     atomic_write_text(output_dir / 'results.md', results_markdown(res))
     return res
@@ -321,13 +355,15 @@ def main(argv=None, execute=None):
     p.add_argument('--kernel', default='python3')
     p.add_argument('--compile-only', action='store_true', help='only compile the runs already in OUTPUT_DIR')
     a = p.parse_args(argv)
-    try: params = parse_params(a.param)
-    except ValueError as e: raise SystemExit(str(e))
-    if not a.compile_only:
-        rows = (a.rows or ([] if a.methods else list(ROWS))) + a.methods
-        run_ablation(a.output_dir, a.dataset, rows, a.seeds, params, a.notebook, a.kernel, execute=execute,
-                     raise_on_error=False)
-    res = compile_results(a.output_dir)
+    try:
+        params = parse_params(a.param)
+        if not a.compile_only:
+            rows = (a.rows or ([] if a.methods else list(ROWS))) + a.methods
+            run_ablation(a.output_dir, a.dataset, rows, a.seeds, params, a.notebook, a.kernel, execute=execute,
+                         raise_on_error=False)
+        res = compile_results(a.output_dir)
+    except USER_ERRORS as e:
+        raise command_line_error('cumdr-ablation', e) from None
     print(results_markdown(res))
     if any(m in res['rows'] for m in METHODS): print(peer_table(res), peer_commentary(res), sep='\n\n')
     if res['n_finished']:
@@ -337,6 +373,8 @@ def main(argv=None, execute=None):
         (Path(a.output_dir) / 'figures').mkdir(exist_ok=True)
         fig.tight_layout()
         fig.savefig(Path(a.output_dir) / 'figures' / 'ablation.png', dpi=120)
-    if res['missing']:
-        raise SystemExit(f"{len(res['missing'])} of {res['n_expected']} runs are not finished (see results.md)")
+    if res['missing']:  # every run that failed or is missing, by name and reason: the batch is not complete
+        listed = '; '.join(f"{m['row']} seed {m['seed']}: {m['reason']}" for m in res['missing'])
+        raise command_line_error('cumdr-ablation', f"{len(res['missing'])} of {res['n_expected']} runs are not "
+                                                   f'finished ({listed}); see results.md')
     # returns None: a console script's return value becomes its exit status
