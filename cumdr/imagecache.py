@@ -52,9 +52,17 @@ def image_cache(paths: list[str], image_size: tuple[int, int], cache_dir: str | 
         with atomic_file(file) as tmp:
             np.save(tmp, arr)
         atomic_write_text(file.with_suffix('.json'), json.dumps(dict(image_size=[h, w], paths=list(paths)), indent=0))
+    try:
+        arr = np.load(file, mmap_mode='r')  # numpy's own error for a damaged file advises loading it with pickle
+    except (ValueError, OSError, EOFError) as e:
+        arr = e
+    if not isinstance(arr, np.ndarray) or arr.dtype != np.uint8 or arr.shape != (len(paths), 3, h, w):
+        what = f'({arr})' if isinstance(arr, BaseException) else f'(it holds {arr.dtype} {arr.shape})'
+        raise ValueError(f'{file}: the image cache is damaged {what}: delete the file; the next run rebuilds it from '
+                         'the images')
     with warnings.catch_warnings():  # read-only memory map: never written (the dataset copies the rows it serves)
         warnings.filterwarnings('ignore', message='The given NumPy array is not writable')
-        return torch.from_numpy(np.load(file, mmap_mode='r'))
+        return torch.from_numpy(arr)
 
 def check_image_cache(cache: torch.Tensor, paths: list[str], image_size: tuple[int, int], n: int = 32, seed: int = 0):
     "Re-decode n random images and require their cached copies to be equal bit for bit (an error names the file)."
