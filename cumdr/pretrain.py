@@ -17,10 +17,11 @@ from pathlib import Path
 
 from .backbone import FUSION_PREFIX, read_checkpoint, sha256_of
 from .datasets import DATASETS, PedesData, TrainSample, load_pedes
-from .files import atomic_file, read_json
+from .files import USER_ERRORS, atomic_file, command_line_error, read_json
 from .model import FUSION_MODULES
 from .synthetic import DOMAINS, generate, load_meta
 from .world import ATTRIBUTE_NAMES
+from .train import USER_ERRORS as TRAIN_ERRORS
 from .train import make_config, train
 
 # %% auto #0
@@ -182,11 +183,17 @@ def main(argv=None):
     for o in a.overrides:
         k, sep, v = o.partition('=')
         if not sep:
-            raise SystemExit(f'bad override {o!r}: expected key=value')
-        kw[k] = yaml.safe_load(v)
+            raise command_line_error('cumdr-pretrain', f'bad override {o!r}: expected key=value')
+        try:
+            kw[k] = yaml.safe_load(v)
+        except yaml.YAMLError:
+            raise command_line_error('cumdr-pretrain', f'bad override {o!r}: the value is not valid YAML') from None
     if 'image_size' in kw:
         kw['image_size'] = tuple(kw['image_size'])
     command = 'cumdr-pretrain ' + ' '.join(shlex.quote(x) for x in (sys.argv[1:] if argv is None else argv))
-    info = pretrain(a.out_dir, a.ids, a.seed, a.style, a.eval_ids, export=a.export, command=command,
-                    workers=a.workers, epochs=a.epochs, domain=a.domain, **kw)
+    try:
+        info = pretrain(a.out_dir, a.ids, a.seed, a.style, a.eval_ids, export=a.export, command=command,
+                        workers=a.workers, epochs=a.epochs, domain=a.domain, **kw)
+    except (*USER_ERRORS, *TRAIN_ERRORS) as e:  # what the user has to fix: one line, not a traceback
+        raise command_line_error('cumdr-pretrain', e) from None
     print(json.dumps({k: info[k] for k in ('file', 'bytes', 'sha256', 'zero_shot_test')}, indent=1))

@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from .captions import describe, write_caption
-from .files import atomic_file, read_json
+from .files import USER_ERRORS, atomic_file, command_line_error, read_json
 from .painter import render_person
 from .web import WEB_PRIORS, WEB_SCENES, render_web_photo, web_visible, write_alt_text
 from .world import ATTRIBUTES, OCCLUDERS, VIEWS, sample_identity, visible_attributes
@@ -222,7 +222,10 @@ def main(argv=None):
     p.add_argument('--workers', type=int, default=None, help='render processes (default: all cores)')
     a = p.parse_args(argv)
     t = time.time()
-    root = generate(a.out, a.format, a.ids, a.seed, a.workers)
-    dt = time.time() - t
-    print(f'wrote {root} in {dt:.1f} s')
-    print(json.dumps(summarize(root), indent=1))
+    try:
+        root = generate(a.out, a.format, a.ids, a.seed, a.workers)
+        dt = time.time() - t
+        print(f'wrote {root} in {dt:.1f} s')
+        print(json.dumps(summarize(root), indent=1))
+    except USER_ERRORS as e:  # a bad --ids, an --out that is a file, a full disk: one line, not a traceback
+        raise command_line_error('cumdr-synth', e) from None
