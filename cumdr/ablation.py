@@ -213,6 +213,8 @@ def _log_records(path: Path) -> list[dict]:
             records.append(json.loads(line))
         except json.JSONDecodeError as e:
             raise ValueError(f'{path}: line {n} is not JSON ({e.msg}): cut off by an interrupted write?') from None
+        except RecursionError:
+            raise ValueError(f'{path}: line {n} is JSON nested too deeply to read: not a line cumdr wrote') from None
     return records
 
 def _final(stages: dict) -> dict: return stages[list(stages)[-1]]

@@ -244,6 +244,8 @@ class Config:
                              'as a run\'s config.yaml or one of configs/') from None
         except yaml.YAMLError as e:
             raise ValueError(f'{path}: not valid YAML ({str(e)[:500]})') from None
+        except RecursionError:  # PyYAML recurses once per level of nesting
+            raise ValueError(f'{path}: YAML nested too deeply to read: not a config file') from None
         if not isinstance(d, dict):
             raise ValueError(f'{path}: expected a YAML mapping of Config fields, got a {type(d).__name__}')
         return d
