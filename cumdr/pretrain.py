@@ -14,6 +14,8 @@ import sys
 import time
 from pathlib import Path
 
+import torch
+
 
 from .backbone import FUSION_PREFIX, read_checkpoint, sha256_of
 from .datasets import DATASETS, PedesData, TrainSample, load_pedes
@@ -72,12 +74,13 @@ def pretrain_config(output_dir: str | Path, eval_root: str | Path, dataset: str 
     return make_config('small', **{**base, **overrides, **fixed})
 
 def zero_shot_curve(run_dir: str | Path) -> list[dict]:
-    "(epoch, step, val R1/R5/R10/mAP) after every epoch of a run, from its log."
+    "(epoch, step, val R1/R5/R10/mAP, epoch-mean losses) after every epoch of a run, from its log."
     records = [json.loads(line) for line in (Path(run_dir) / 'log.jsonl').read_text().splitlines()]
     steps = {r['epoch']: r['step'] for r in records if r['kind'] == 'step'}
     metrics = ('R1', 'R5', 'R10', 'mAP')
-    return [dict(epoch=r['epoch'], step=steps.get(r['epoch']), **{k: r['val']['global'][k] for k in metrics})
-            for r in records if r['kind'] == 'epoch']
+    losses = lambda r: {k: v for k, v in r.items() if k.startswith('loss_')}   # each loss's mean over the epoch
+    return [dict(epoch=r['epoch'], step=steps.get(r['epoch']), **{k: r['val']['global'][k] for k in metrics},
+                 **losses(r)) for r in records if r['kind'] == 'epoch']
 
 def export_weights(checkpoint: str | Path, out: str | Path, **manifest) -> dict:
     """The CLIP towers and cross-modal encoder of a training checkpoint as fp16 safetensors at `out`, with
@@ -97,7 +100,8 @@ def export_weights(checkpoint: str | Path, out: str | Path, **manifest) -> dict:
               if k.split('.')[0] in FUSION_MODULES}
     with atomic_file(out) as tmp:
         save_file({**clip, **fusion}, str(tmp))
-    info = dict(manifest, fusion=sorted({k.split('.')[1] for k in fusion}), file=out.name, bytes=out.stat().st_size, sha256=sha256_of(out), dtype='float16')
+    info = dict(manifest, fusion=sorted({k.split('.')[1] for k in fusion}), file=out.name, bytes=out.stat().st_size,
+                sha256=sha256_of(out), dtype='float16')
     with atomic_file(out.with_suffix('.json')) as tmp:
         tmp.write_text(json.dumps(info, indent=1) + '\n')
     return info
@@ -120,13 +124,17 @@ def pretrain(out_dir: str | Path, ids: int = 20000, seed: int = 1, style: str = 
         generate(eval_root, dataset, eval_ids, eval_seed, workers)
     data = pretraining_data(corpus / dataset, load_pedes(dataset, eval_root), style)
     cfg = pretrain_config(out_dir / 'run', eval_root, dataset, **overrides)
-    print(f'corpus: {ids} identities (seed {seed}, {domain}), {len(data.train)} pairs ({style}); zero-shot on {dataset} '
+    print(f'corpus: {ids} identities (seed {seed}, {domain}), {len(data.train)} pairs ({style}); '
+          f'zero-shot on {dataset} '
           f'val ({eval_ids} identities, seed {eval_seed}); {cfg.epochs} epochs of batch {cfg.batch_size}', flush=True)
     run = train(cfg, data)
     export = Path(export) if export else out_dir / f'{cfg.backbone}-synthetic.safetensors'
     metrics = read_json(run / 'metrics.json')
-    recipe = ('loss_names', 'tau', 'lr', 'batch_size', 'epochs', 'warmup_epochs', 'seed', 'cross_heads', 'cross_layers',
-              'cross_residual')
+    recipe = ('loss_names', 'tau', 'lr', 'lr_factor', 'batch_size', 'epochs', 'warmup_epochs', 'seed', 'cross_heads',
+              'cross_layers', 'cross_residual')
+    # a stage that continues from an earlier one's weights carries that stage's manifest: the whole recipe in one file
+    start = Path(cfg.pretrained).with_suffix('.json') if cfg.pretrained else None
+    earlier = read_json(start) if start is not None and start.is_file() else None
     # best.pt: the epoch chosen on the evaluation set's validation split, the weights metrics.json's test figures are of
     return export_weights(run / 'best.pt', export, backbone=cfg.backbone, image_size=list(cfg.image_size),
                           corpus=dict(ids=ids, seed=seed, domain=domain, style=style, pairs=len(data.train)),
@@ -135,7 +143,8 @@ def pretrain(out_dir: str | Path, ids: int = 20000, seed: int = 1, style: str = 
                           config={k: getattr(cfg, k) for k in recipe},
                           zero_shot_val=zero_shot_curve(run), best_epoch=metrics['best_epoch'],
                           zero_shot_test=metrics['test']['global'],
-                          wall_s=round(time.time() - t0), command=command)
+                          wall_s=round(time.time() - t0), command=command, threads=torch.get_num_threads(),
+                          earlier_stage=earlier)
 
 # %% ../nbs/13_pretrain.ipynb #52ff79e4
 #: the ITM loss of a head that learnt nothing: the entropy of its 1:2 mix of positives and hard negatives
@@ -159,7 +168,8 @@ def check_matching_learnt(epoch_record: dict, max_loss: float = ITM_PRIOR - .05)
     ends = {n: epoch_record[f'loss_{n}'] for n in ('itm', 'ditm') if f'loss_{n}' in epoch_record}
     for name, end in ends.items():
         if not math.isfinite(end) or end >= max_loss:
-            raise RegimeError(f'the {name} loss ends at {end:.3f} (prior {ITM_PRIOR:.3f}, allowed below {max_loss:.3f}): '
+            raise RegimeError(f'the {name} loss ends at {end:.3f} (prior {ITM_PRIOR:.3f}, '
+                              f'allowed below {max_loss:.3f}): '
                               'the matching head learnt nothing')
     return ends
 
@@ -171,8 +181,10 @@ def main(argv=None):
     p.add_argument('out_dir')
     p.add_argument('--ids', type=int, default=20000, help='identities in the corpus')
     p.add_argument('--seed', type=int, default=1, help="the corpus's seed (not the evaluation set's, 0)")
-    p.add_argument('--style', default='human', choices=CAPTION_STYLES, help="the corpus's captions ('human': its writer's)")
-    p.add_argument('--domain', default='web', choices=list(DOMAINS), help="the corpus's world (web: not the evaluation set's)")
+    p.add_argument('--style', default='human', choices=CAPTION_STYLES,
+                   help="the corpus's captions ('human': its writer's)")
+    p.add_argument('--domain', default='web', choices=list(DOMAINS),
+                   help="the corpus's world (web: not the evaluation set's)")
     p.add_argument('--eval-ids', type=int, default=1000)
     p.add_argument('--epochs', type=int, default=10)
     p.add_argument('--export', default=None, help='weights file to write (default OUT_DIR/<backbone>-synthetic...)')

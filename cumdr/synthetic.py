@@ -70,7 +70,7 @@ def _occluder(rng: np.random.Generator) -> str | None:
         r -= p
     return None
 
-#: the dataset's world, the web's (`cumdr.web`: the pretraining corpus of 13_pretrain), and the web's levers one at a time
+#: the dataset's world, the web's (`cumdr.web`: the pretraining corpus of 13_pretrain), and each lever of the web alone
 DOMAINS = {'pedes': (), 'web': ('people', 'captions', 'photos'), 'web-people': ('people',),
            'web-captions': ('captions',), 'web-photos': ('photos',)}
 
@@ -113,7 +113,7 @@ def generate(out: str | Path, fmt: str = 'CUHK-PEDES', ids: int = 300, seed: int
             cam = int(rng.integers(1, 16))
             path = _image_path(fmt, split, pid, k, cam, sub)
             if 'photos' in web:   # no street furniture in front; a bright scene, sometimes a half-body crop
-                occlusion, photo = None, (WEB_SCENES[rng.integers(len(WEB_SCENES))], bool(rng.random() < .2))
+                occlusion, photo = None, (WEB_SCENES[rng.integers(len(WEB_SCENES))], bool(rng.random() < .1))
                 vis = web_visible(visible_attributes(person['attributes'], view), photo[1])
             else:
                 occlusion, photo = _occluder(rng), None

@@ -144,9 +144,9 @@ def render_web_photo(attrs: dict, look: dict, view: str, rng: np.random.Generato
     and height vary), a half-body crop where `cropped`, and a camera with stronger colour and contrast changes."""
     W, H = IMAGE_SIZE[1] * _S, IMAGE_SIZE[0] * _S
     img = web_background(rng, scene, W, H)
-    h = int(H * rng.uniform(.6, 1.))               # distance: how much of the frame the person fills
+    h = int(H * rng.uniform(.8, 1.))               # distance: how much of the frame the person fills
     y0 = int(rng.uniform(0, H - h + 1))            # camera height: where in the frame they stand
-    x0 = int(rng.uniform(-.2, .2) * W)
+    x0 = int(rng.uniform(-.15, .15) * W)
     patch = img.crop((x0, y0, x0 + W, y0 + h))
     figure = pose_figure(attrs, look, view, rng, W, h)
     for paint in BODY_LAYERS:
@@ -154,8 +154,9 @@ def render_web_photo(attrs: dict, look: dict, view: str, rng: np.random.Generato
     img.paste(patch, (x0, y0))
     if cropped:   # a half-body crop: the top half of the person, enlarged to the frame
         img = img.crop((0, y0, W, y0 + h // 2)).resize((W, H), Image.BILINEAR)
-    img = ImageEnhance.Color(img).enhance(rng.uniform(.5, 1.6))
-    img = ImageEnhance.Contrast(img).enhance(rng.uniform(.7, 1.3))
+    # strong enough to look other, not to change the name of a colour
+    img = ImageEnhance.Color(img).enhance(rng.uniform(.8, 1.3))
+    img = ImageEnhance.Contrast(img).enhance(rng.uniform(.8, 1.25))
     return photograph(img, rng)
 
 def web_visible(visible: dict, cropped: bool) -> dict:
