@@ -641,11 +641,11 @@ METHODS = {
     'irra': dict(loss_names='sdm+mlm+id'),                                          # IRRA: no ITM head, no re-ranking
     'cmlfa': dict(loss_names='sdm+mlm+id+itc', loss_weights={'itc': 5., 'id': .5}, lfa=True, epochs_scale=2.5),
     'sen': dict(loss_names='sdm+mae+id+tri', loss_weights={'mae': 10., 'tri': 10.}),  # lr 1e-5 + cosine = IRRA's
-    'cumdr': dict(loss_names='sdm+mlm+id+itm', cum=True, rucm=True, dar=True),      # IRRA + ITM + the three components
     # IVT (19_ivt): its one tower from scratch, at the preset's size; CMPM on the caption, phrase and word pairs with
     # tokens dropped; 120 epochs; no ID loss, no ITM head, no re-ranking; AdamW at the preset's rate, not IVT's SGD
     'ivt': dict(loss_names='cmpm', levels=True, pretrained=None, epochs_scale=2.,
                 backbone_by_size=dict(small='ivt-tiny', paper='ivt-base')),
+    'cumdr': dict(loss_names='sdm+mlm+id+itm', cum=True, rucm=True, dar=True),      # IRRA + ITM + the three components
 }
 
 def method_fields(method: str, preset_fields: dict) -> dict:
@@ -671,7 +671,7 @@ DATASET_RULES = {
 
 def make_config(preset: str = 'auto', method: str | None = None, **overrides) -> Config:
     """A Config from a preset ('small', 'scratch', 'paper', or 'auto': small for tiny backbones), a method's recipe
-    on top of it (`METHODS`: 'irra', 'cmlfa', 'sen', 'cumdr'; None keeps the preset's) and overrides, which win.
+    on top of it (`METHODS`: 'irra', 'cmlfa', 'sen', 'ivt', 'cumdr'; None keeps the preset's) and overrides, which win.
     `pretrained='none'` (or '') trains the towers from scratch, whatever the preset."""
     from cumdr.backbone import SHIPPED
     preset = resolve_preset(preset, overrides.get('backbone'))
