@@ -267,7 +267,7 @@ def _why_not_finished(run_dir: Path) -> str:
 _CONFIG_PER_RUN = {'seed', 'output_dir', 'cum', 'rucm', 'dar', 'num_classes'}
 # fields a method sets (cumdr.train.METHODS): the batch's shared setup is read from an ablation row's run where
 # there is one
-_METHOD_FIELDS = {'loss_names', 'loss_weights', 'lfa', 'epochs', 'rerank_k'}
+_METHOD_FIELDS = {'loss_names', 'loss_weights', 'lfa', 'epochs', 'rerank_k', 'levels', 'backbone', 'pretrained'}
 
 def compile_results(output_dir: str | Path) -> dict:
     "Collect every run of a batch into mean ± std per row; writes output_dir/results.json and results.md."

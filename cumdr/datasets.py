@@ -22,15 +22,16 @@ from torchvision import transforms as T
 from tqdm import tqdm
 
 from .files import read_json
+from .ivt import level_texts
 from .synthetic import generate
 
 # %% auto #0
 __all__ = ['DATASETS', 'MIN_EVAL_IDENTITIES', 'FEW_EVAL_IDENTITIES', 'CLIP_MEAN', 'CLIP_STD', 'SOT_TOKEN', 'EOT_TOKEN',
-           'PAD_TOKEN', 'MASK_TOKEN', 'IGNORE_INDEX', 'PedesFormatError', 'TrainSample', 'RetrievalSplit', 'PedesData',
-           'read_image', 'find_unreadable_images', 'load_pedes', 'build_transform', 'get_tokenizer', 'mlm_mask',
-           'TrainDataset', 'ImageDataset', 'train_loader', 'gallery_loader', 'AnnotationError',
-           'default_annotation_path', 'read_annotations', 'annotation_texts', 'load_annotations', 'load_data',
-           'synthetic_data_differs', 'load_annotations_for']
+           'PAD_TOKEN', 'MASK_TOKEN', 'IGNORE_INDEX', 'LEVEL_IMAGE_KEYS', 'PedesFormatError', 'TrainSample',
+           'RetrievalSplit', 'PedesData', 'read_image', 'find_unreadable_images', 'load_pedes', 'build_transform',
+           'get_tokenizer', 'mlm_mask', 'level_captions', 'TrainDataset', 'ImageDataset', 'train_loader',
+           'gallery_loader', 'AnnotationError', 'default_annotation_path', 'read_annotations', 'annotation_texts',
+           'load_annotations', 'load_data', 'synthetic_data_differs', 'load_annotations_for']
 
 # %% ../nbs/01_datasets.ipynb #2597a71b
 DATASETS = {  # name -> where its annotations are and how they are spelled
@@ -307,11 +308,20 @@ def mlm_mask(tokens: torch.Tensor, p: float = .15, generator: torch.Generator | 
     return masked, labels
 
 # %% ../nbs/01_datasets.ipynb #f310d393
+LEVEL_IMAGE_KEYS = ('phrase_images', 'word_images')   # IVT's two more views of each training image (19_ivt)
+
+def level_captions(caption: str, tokenizer) -> dict[str, torch.Tensor]:
+    "IVT's phrase and word of a caption, drawn afresh at each call (`cumdr.ivt.level_texts`), as token ids."
+    phrase_ids, word_ids = tokenizer(list(level_texts(caption)))
+    return dict(phrase_ids=phrase_ids, word_ids=word_ids)
+
 class TrainDataset(Dataset):
-    "(image, caption) training pairs; optionally the masked caption (MLM) and the image's external annotation (RUCM)."
+    """(image, caption) training pairs; optionally the masked caption (MLM), the image's external annotation (RUCM)
+    and, with `levels`, IVT's two more views of the image with a phrase and a word of the caption."""
     def __init__(self, samples: list[TrainSample], transform, tokenizer, mlm: bool = True,
-                 annotations: list[str] | None = None):
+                 annotations: list[str] | None = None, levels: bool = False):
         self.samples, self.transform, self.mlm = samples, transform, mlm
+        self.tokenizer, self.levels = tokenizer, levels
         self.tokens = tokenizer([s.caption for s in samples])
         if annotations is not None and len(annotations) != len(samples):
             raise ValueError(f'{len(annotations)} annotations for {len(samples)} '
@@ -321,9 +331,13 @@ class TrainDataset(Dataset):
     def __getitem__(self, i):
         s = self.samples[i]
         tok = self.tokens[i]
-        out = dict(pids=s.pid, image_ids=s.image_id, images=self.transform(read_image(s.image_path)), caption_ids=tok)
+        image = read_image(s.image_path)
+        out = dict(pids=s.pid, image_ids=s.image_id, images=self.transform(image), caption_ids=tok)
         if self.mlm: out['mlm_ids'], out['mlm_labels'] = mlm_mask(tok)
         if self.ann_tokens is not None: out['ann_ids'] = self.ann_tokens[i]
+        if self.levels:   # each view its own augmentation
+            views = {key: self.transform(image) for key in LEVEL_IMAGE_KEYS}
+            out.update(views, **level_captions(s.caption, self.tokenizer))
         return out
 
 class ImageDataset(Dataset):
@@ -334,12 +348,12 @@ class ImageDataset(Dataset):
 
 def train_loader(samples: list[TrainSample], tokenizer, batch_size: int = 64, image_size=(384, 128), mlm: bool = True,
                  num_workers: int = 0, seed: int = 0, sampler=None, augment: bool = True,
-                 annotations: list[str] | None = None) -> DataLoader:
+                 annotations: list[str] | None = None, levels: bool = False) -> DataLoader:
     """Shuffled training batches (or batches from `sampler`, e.g. a DistributedSampler); last partial batch dropped.
     Worker processes start afresh each epoch, seeded from the loader's generator: reseed `loader.generator` before an
     epoch and that epoch's order, augmentations and MLM masks are fixed, whatever ran before (so a resumed run repeats
     an uninterrupted one). Persistent workers would carry their random state over from the previous epochs."""
-    ds = TrainDataset(samples, build_transform(image_size, train=augment), tokenizer, mlm, annotations)
+    ds = TrainDataset(samples, build_transform(image_size, train=augment), tokenizer, mlm, annotations, levels)
     g = torch.Generator().manual_seed(seed)
     return DataLoader(ds, batch_size=batch_size, shuffle=sampler is None, sampler=sampler, num_workers=num_workers,
                       drop_last=True, generator=g, pin_memory=torch.cuda.is_available(), persistent_workers=False)

@@ -18,7 +18,7 @@ import torch.nn.functional as F
 import torchvision.transforms as T
 from torch.utils.data import DataLoader, Dataset
 
-from .datasets import CLIP_MEAN, CLIP_STD, TrainSample, mlm_mask, read_image
+from .datasets import CLIP_MEAN, CLIP_STD, LEVEL_IMAGE_KEYS, TrainSample, level_captions, mlm_mask, read_image
 from .files import atomic_file, atomic_write_text
 
 # %% auto #0
@@ -123,8 +123,9 @@ def device_augment(images: torch.Tensor, pad: int, generator: torch.Generator | 
 class CachedTrainDataset(Dataset):
     "Training pairs whose images are rows of an image cache (uint8, not augmented: `device_augment` does that)."
     def __init__(self, samples: list[TrainSample], cache: torch.Tensor, index: dict[str, int], tokenizer,
-                 mlm: bool = True, annotations: list[str] | None = None):
+                 mlm: bool = True, annotations: list[str] | None = None, levels: bool = False):
         self.samples, self.cache, self.mlm = samples, cache, mlm
+        self.tokenizer, self.levels = tokenizer, levels
         self.rows = [index[s.image_path] for s in samples]
         self.tokens = tokenizer([s.caption for s in samples])
         self.ann_tokens = None if annotations is None else tokenizer(annotations)
@@ -135,17 +136,20 @@ class CachedTrainDataset(Dataset):
         out = dict(pids=s.pid, image_ids=s.image_id, images=self.cache[self.rows[i]].clone(), caption_ids=tok)
         if self.mlm: out['mlm_ids'], out['mlm_labels'] = mlm_mask(tok)
         if self.ann_tokens is not None: out['ann_ids'] = self.ann_tokens[i]
+        if self.levels:   # IVT: the same uint8 image once per view; `device_augment` augments each on its own
+            views = {key: out['images'].clone() for key in LEVEL_IMAGE_KEYS}
+            out.update(views, **level_captions(s.caption, self.tokenizer))
         return out
 
 def cached_train_loader(samples: list[TrainSample], tokenizer, cache_dir: str | Path, batch_size: int = 64,
                         image_size=(384, 128), mlm: bool = True, num_workers: int = 0, seed: int = 0, sampler=None,
-                        annotations: list[str] | None = None, check: int = 32) -> DataLoader:
+                        annotations: list[str] | None = None, check: int = 32, levels: bool = False) -> DataLoader:
     """`train_loader`'s batches with uint8 images from the cache under `cache_dir` (built on first use, `check`
     re-decoded)."""
     paths = sorted({s.image_path for s in samples})
     cache = image_cache(paths, image_size, cache_dir)
     check_image_cache(cache, paths, image_size, n=check)
-    ds = CachedTrainDataset(samples, cache, {p: i for i, p in enumerate(paths)}, tokenizer, mlm, annotations)
+    ds = CachedTrainDataset(samples, cache, {p: i for i, p in enumerate(paths)}, tokenizer, mlm, annotations, levels)
     g = torch.Generator().manual_seed(seed)
     return DataLoader(ds, batch_size=batch_size, shuffle=sampler is None, sampler=sampler, num_workers=num_workers,
                       drop_last=True, generator=g, pin_memory=torch.cuda.is_available(), persistent_workers=False)

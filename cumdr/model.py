@@ -28,16 +28,18 @@ from .files import atomic_file
 from .losses import BASE_LOSSES, CrossModalEncoder, LossSpec, MLMHead, no_gather, summary_token
 from .fusion import RUCM_LOSSES
 from .sen import SEN_LOSSES, TextGuidedDecoder
+from .ivt import IVT_CONFIGS, IVT_LOSSES, build_ivt_backbone
 from .uncertainty import CUM_EXTRA_LOSSES, CUM_LOSS_SWAP, CUM_LOSSES, CUMHeads, eot_index, gaussian_features
 
 # %% auto #0
 __all__ = ['LOSS_TABLES', 'LOSSES', 'SCHEDULE_SETTINGS', 'RETIRED_FIELDS', 'COMPONENTS', 'MAX_VALUE_SIZE',
            'RESULT_NEUTRAL_FIELDS', 'CONFIG_GROUPS', 'FUSION_MODULES', 'parse_loss_names', 'loss_arguments',
-           'parse_components', 'Config', 'check_value_sizes', 'config_differences', 'field_comments', 'config_yaml',
-           'flat_config_fields', 'component_losses', 'text_padding', 'load_fusion_weights', 'CUMDR']
+           'parse_components', 'Config', 'check_value_sizes', 'image_patch_size', 'config_differences',
+           'field_comments', 'config_yaml', 'flat_config_fields', 'component_losses', 'text_padding',
+           'load_fusion_weights', 'CUMDR']
 
 # %% ../nbs/08_model.ipynb #b57e31a7
-LOSS_TABLES = dict(irra=BASE_LOSSES, cum=CUM_LOSSES, rucm=RUCM_LOSSES, dar=DAR_LOSSES, sen=SEN_LOSSES)
+LOSS_TABLES = dict(irra=BASE_LOSSES, cum=CUM_LOSSES, rucm=RUCM_LOSSES, dar=DAR_LOSSES, sen=SEN_LOSSES, ivt=IVT_LOSSES)
 LOSSES: dict[str, LossSpec] = {name: spec for table in LOSS_TABLES.values() for name, spec in table.items()}
 SCHEDULE_SETTINGS = ('epoch',)   # passed by the training loop on each step; every other setting is a Config field
 
@@ -79,7 +81,7 @@ class Config:
     num_workers: int = 0                   # data-loader processes (0: load in the training process)
     check_images: bool = True              # decode every image of every split before the first step (cumdr.train)
     # model: the dual encoder and the heads the losses train
-    backbone: str = 'ViT-B-16'             # open_clip model name, or a tiny CPU one (cumdr-tiny)
+    backbone: str = 'ViT-B-16'             # open_clip model name, cumdr-tiny (CPU), or IVT's ivt-tiny / ivt-base
     pretrained: str | None = None          # open_clip tag ('openai'), a file, 'synthetic' (shipped); None: scratch
     quick_gelu: bool | None = None         # QuickGELU (OpenAI's CLIPs) or GELU; None: as `pretrained` was trained
     image_size: tuple = (384, 128)         # [height, width], multiples of the backbone's patch size
@@ -122,13 +124,15 @@ class Config:
     dar_alpha: float = 1.                  # fusion weight of softmax(x0_hat)
     dar_temp: float = 10.                  # logit scale of the denoiser's CE
     dar_T: int = 1000                      # diffusion steps in training
-    # peers: the modules of CMLFA (14_cmlfa) and SEN (15_sen)
+    # peers: the modules of CMLFA (14_cmlfa), SEN (15_sen) and IVT (19_ivt)
     lfa: bool = False                      # CMLFA: latent feature alignment + shared feature fusion
     lfa_prototypes: int = 9                # learnable prototypes
     lfa_layers: int = 6                    # layers of the transformer the two modalities share
     mae_mask_ratio: float = .7             # SEN: share of each grey image's patches hidden from the encoder
     mae_layers: int = 2                    # SEN: transformer layers of the text-guided restoration decoder
     tri_margin: float = .05                # SEN: margin of the hardest-negative triplet, in cosine distance
+    levels: bool = False                   # IVT: each image three times, with its caption, a phrase and a word
+    token_drop: float = .2                 # IVT's tower: up to this share of tokens dropped per training step
     # run: where and how it runs (speed switches keep the numerics: 09_train tests each against the plain path)
     device: str = 'cuda'                   # a torch device: cpu, cuda, cuda:1
     seed: int = 0                          # every random draw of the run follows from it
@@ -156,6 +160,13 @@ class Config:
             raise ValueError(f'Config.rerank_k={self.rerank_k} asks for ITM '
                              f're-ranking, but loss_names={self.loss_names!r} trains '
                              'no ITM head: add +itm to loss_names, or set rerank_k=0')
+        if self.levels and 'cmpm' not in trained:
+            raise ValueError(f'Config.levels=True pairs each image with a phrase and a word for the cmpm loss, which '
+                             f'loss_names={self.loss_names!r} does not train: add +cmpm, or set levels=False')
+        if self.token_drop != Config.token_drop and self.backbone not in IVT_CONFIGS:
+            raise ValueError(f'Config.token_drop={self.token_drop!r} configures the token dropping of IVT\'s tower, '
+                             f'which backbone={self.backbone!r} is not: use backbone=ivt-tiny or ivt-base, or '
+                             'leave token_drop at its default')
         if self.lfa and self.cum:
             raise ValueError('Config.lfa=True with cum=True: CUM replaces the global features '
                              'that CMLFA\'s shared feature fusion adds to; switch one of them off')
@@ -191,8 +202,9 @@ class Config:
                 raise ValueError(f'Config.{f.name}={value!r}: expected a finite number')
         if self.dataset not in DATASETS:
             raise ValueError(f'Config.dataset={self.dataset!r}: expected one of {list(DATASETS)}')
-        if not is_known_backbone(self.backbone):
-            raise ValueError(f'Config.backbone={self.backbone!r}: unknown; expected one of {list(TINY_CONFIGS)} or an '
+        if not is_known_backbone(self.backbone) and self.backbone not in IVT_CONFIGS:
+            raise ValueError(f'Config.backbone={self.backbone!r}: unknown; expected one of '
+                             f'{[*TINY_CONFIGS, *IVT_CONFIGS]} or an '
                              'open_clip model name such as ViT-B-16 (open_clip.list_models())')
         self.image_size = _checked_image_size(self.image_size, self.backbone)
         for name, (low, high) in _RANGES.items():
@@ -279,7 +291,7 @@ _RANGES = {  # field: (lowest, highest or None), both allowed
     'eval_batch_size': (1, None), 'cum_samples': (1, None), 'rucm_A': (0, 1), 'dar_k': (1, None),
     'dar_steps': (1, None), 'dar_alpha': (0, None), 'dar_T': (1, None), 'log_every': (1, None),
     'num_classes': (1, None), 'cum_sigma_weight': (0, None), 'lfa_prototypes': (1, None), 'lfa_layers': (1, None),
-    'mae_mask_ratio': (0, .99), 'mae_layers': (0, None), 'tri_margin': (0, None),
+    'mae_mask_ratio': (0, .99), 'mae_layers': (0, None), 'tri_margin': (0, None), 'token_drop': (0, .9),
 }
 _RANGE_NOTES = {'epochs': ' (0 evaluates the initial weights without training: zero-shot)',
                 'rucm_A': ' (the curriculum weights 1 +- A must stay non-negative)'}
@@ -331,6 +343,10 @@ def _type_words(hint) -> str:
              type(None): 'null'}
     return ' or '.join(words.get(h, h.__name__) for h in (typing.get_args(hint) or (hint,)))
 
+def image_patch_size(backbone: str) -> int | None:
+    "The side of a backbone's square image patches: IVT's tower's, or a CLIP image tower's (None: not a ViT)."
+    return IVT_CONFIGS[backbone]['patch'] if backbone in IVT_CONFIGS else backbone_patch_size(backbone)
+
 def _checked_image_size(value, backbone: str) -> tuple[int, int]:
     "(height, width) from a pair or its YAML/JSON text ('[64, 32]'), positive multiples of the backbone's patch size."
     where = f'Config.image_size={value!r}'
@@ -343,7 +359,7 @@ def _checked_image_size(value, backbone: str) -> tuple[int, int]:
     if not pair: raise ValueError(f'{where}: expected [height, width], two integers, e.g. [384, 128]')
     height, width = value
     if height <= 0 or width <= 0: raise ValueError(f'{where}: height and width must be positive')
-    patch = backbone_patch_size(backbone)
+    patch = image_patch_size(backbone)
     if patch and (height % patch or width % patch):
         suggestion = [max(patch, round(side / patch) * patch) for side in (height, width)]
         if height < patch or width < patch:
@@ -383,7 +399,8 @@ CONFIG_GROUPS: dict[str, tuple[str, ...]] = {   # the sections of a config file,
     'cum': ('cum', 'cum_samples', 'cum_tau', 'cum_sigma_weight', 'cum_sigma0', 'cum_variant'),
     'rucm': ('rucm', 'rucm_A', 'rucm_protocol', 'rucm_weighting'),
     'dar': ('dar', 'dar_k', 'dar_steps', 'dar_alpha', 'dar_temp', 'dar_T'),
-    'peers': ('lfa', 'lfa_prototypes', 'lfa_layers', 'mae_mask_ratio', 'mae_layers', 'tri_margin'),
+    'peers': ('lfa', 'lfa_prototypes', 'lfa_layers', 'mae_mask_ratio', 'mae_layers', 'tri_margin', 'levels',
+              'token_drop'),
     'run': ('device', 'seed', 'deterministic', 'compile', 'fused_adamw', 'image_cache', 'output_dir', 'log_every',
             'resume', 'num_classes'),
 }
@@ -479,7 +496,10 @@ class CUMDR(nn.Module):
         super().__init__()
         self.cfg = cfg
         self.loss_names = component_losses(cfg)
-        self.backbone = build_backbone(cfg.backbone, cfg.pretrained, cfg.image_size, quick_gelu=cfg.quick_gelu)
+        if cfg.backbone in IVT_CONFIGS:   # IVT's one tower for both modalities (19_ivt)
+            self.backbone = build_ivt_backbone(cfg.backbone, cfg.pretrained, cfg.image_size, cfg.token_drop)
+        else:
+            self.backbone = build_backbone(cfg.backbone, cfg.pretrained, cfg.image_size, quick_gelu=cfg.quick_gelu)
         d = self.backbone.embed_dim
         if 'id' in self.loss_names:
             self.classifier = nn.Linear(d, num_classes)
@@ -496,7 +516,7 @@ class CUMDR(nn.Module):
         if cfg.lfa: self.lfa = LatentFeatureAlignment(d, cfg.lfa_prototypes, cfg.lfa_layers, heads=8)
         self.fusion_pretrained = load_fusion_weights(self, cfg)
         if 'mae' in self.loss_names:  # SEN's restoration decoder: one token per patch of the training image
-            patch = backbone_patch_size(cfg.backbone)
+            patch = image_patch_size(cfg.backbone)
             grid = (cfg.image_size[0] // patch, cfg.image_size[1] // patch)
             self.mae_decoder = TextGuidedDecoder(d, patch, grid, heads=cfg.cross_heads, layers=cfg.mae_layers)
 
@@ -514,12 +534,18 @@ class CUMDR(nn.Module):
         return shared_feature_fusion(g, self.lfa(tokens, pad)) if self.cfg.lfa else g
 
     def forward(self, batch: dict) -> dict:
-        img_g, img_t = self.backbone.encode_image(batch['images'])
-        txt_g, txt_t = self.backbone.encode_text(batch['caption_ids'])
+        images, ids, b = batch['images'], batch['caption_ids'], len(batch['pids'])
+        if self.cfg.levels:   # IVT: the views paired with a phrase and with a word, encoded with the caption pairs
+            images = torch.cat([images, batch['phrase_images'], batch['word_images']])
+            ids = torch.cat([ids, batch['phrase_ids'], batch['word_ids']])
+        img_g, img_t = self.backbone.encode_image(images)
+        txt_g, txt_t = self.backbone.encode_text(ids)
+        levels = dict(level_img=img_g, level_txt=txt_g, level_pids=batch['pids'].repeat(3)) if self.cfg.levels else {}
+        img_g, img_t, txt_g, txt_t = img_g[:b], img_t[:b], txt_g[:b], txt_t[:b]   # the caption pairs
         pad = text_padding(batch['caption_ids'])
         out = dict(img_global=self.fuse_image(img_g, img_t), img_tokens=img_t,
                    txt_global=self.fuse_text(txt_g, txt_t, pad),
-                   txt_tokens=txt_t, txt_pad=pad, pids=batch['pids'])
+                   txt_tokens=txt_t, txt_pad=pad, pids=batch['pids'], **levels)
         if hasattr(self, 'mlm_head'):
             out['mlm_tokens'] = self.backbone.encode_text(batch['mlm_ids'])[1]
             out['mlm_labels'] = batch['mlm_labels']

@@ -21,8 +21,9 @@ import yaml
 from tqdm import tqdm
 
 from .backbone import CheckpointError, pretrained_quick_gelu, read_checkpoint
-from .datasets import (AnnotationError, PedesFormatError, annotation_texts, default_annotation_path,
-                            find_unreadable_images, get_tokenizer, load_annotations_for, load_data, train_loader)
+from .datasets import (LEVEL_IMAGE_KEYS, AnnotationError, PedesFormatError, annotation_texts,
+                            default_annotation_path, find_unreadable_images, get_tokenizer, load_annotations_for,
+                            load_data, train_loader)
 from .evaluate import autocast_for, default_stages, encode_split, evaluate, metrics_table
 from .files import TEMPORARY_NAME, atomic_file, command_line_error
 from .files import USER_ERRORS as INPUT_ERRORS
@@ -430,11 +431,11 @@ def _train_locked(cfg: Config, run_dir: Path, device: str, data, stop_after: int
     if cfg.image_cache:  # decoded once, uint8 at the model's size; the augmentation runs on the device, batch by batch
         loader = cached_train_loader(data.train, get_tokenizer(), cfg.image_cache, cfg.batch_size, cfg.image_size,
                                      mlm=hasattr(model, 'mlm_head'), num_workers=cfg.num_workers, seed=cfg.seed,
-                                     sampler=sampler, annotations=ann_train)
+                                     sampler=sampler, annotations=ann_train, levels=cfg.levels)
     else:
         loader = train_loader(data.train, get_tokenizer(), cfg.batch_size, cfg.image_size,
                               mlm=hasattr(model, 'mlm_head'), num_workers=cfg.num_workers, seed=cfg.seed,
-                              sampler=sampler, annotations=ann_train)
+                              sampler=sampler, annotations=ann_train, levels=cfg.levels)
     aug_gen = torch.Generator(device=device)
     steps = len(loader)
     if steps == 0 and cfg.epochs > 0:
@@ -491,7 +492,8 @@ def _train_locked(cfg: Config, run_dir: Path, device: str, data, stop_after: int
         bar = tqdm(loader, desc=f'epoch {epoch}/{cfg.epochs}', disable=not live, mininterval=2, leave=False)
         for i, batch in enumerate(bar):
             batch = {k: v.to(device, non_blocking=True) for k, v in batch.items()}
-            if cfg.image_cache: batch['images'] = device_augment(batch['images'], augment_pad(cfg.image_size), aug_gen)
+            for key in ('images', *LEVEL_IMAGE_KEYS) if cfg.image_cache else ():   # IVT's views: each its own draw
+                if key in batch: batch[key] = device_augment(batch[key], augment_pad(cfg.image_size), aug_gen)
             with amp:   # the fractional epoch: RUCM's curriculum reads it
                 total, terms = loss_terms(model, batch, epoch - 1 + i / steps, forward=ddp)
             # kept on the device (no wait for it at each step), read where the loop logs anyway
@@ -626,8 +628,9 @@ PRESETS = {
 def resolve_preset(preset: str = 'auto', backbone: str | None = None) -> str:
     "'auto' means 'small' for the tiny backbones and 'paper' for real ones."
     from cumdr.backbone import TINY_CONFIGS
+    from cumdr.ivt import IVT_TINY
     if preset == 'auto':
-        preset = 'small' if backbone in (None, *TINY_CONFIGS) else 'paper'
+        preset = 'small' if backbone in (None, *TINY_CONFIGS, *IVT_TINY) else 'paper'
     if preset not in PRESETS:
         raise ValueError(f'unknown preset {preset!r}; expected auto or one of {list(PRESETS)}')
     return preset
@@ -638,6 +641,10 @@ METHODS = {
     'irra': dict(loss_names='sdm+mlm+id'),                                          # IRRA: no ITM head, no re-ranking
     'cmlfa': dict(loss_names='sdm+mlm+id+itc', loss_weights={'itc': 5., 'id': .5}, lfa=True, epochs_scale=2.5),
     'sen': dict(loss_names='sdm+mae+id+tri', loss_weights={'mae': 10., 'tri': 10.}),  # lr 1e-5 + cosine = IRRA's
+    # IVT (19_ivt): its one tower from scratch, at the preset's size; CMPM on the caption, phrase and word pairs with
+    # tokens dropped; 120 epochs; no ID loss, no ITM head, no re-ranking; AdamW at the preset's rate, not IVT's SGD
+    'ivt': dict(loss_names='cmpm', levels=True, pretrained=None, epochs_scale=2.,
+                backbone_by_size=dict(small='ivt-tiny', paper='ivt-base')),
     'cumdr': dict(loss_names='sdm+mlm+id+itm', cum=True, rucm=True, dar=True),      # IRRA + ITM + the three components
 }
 
@@ -646,6 +653,11 @@ def method_fields(method: str, preset_fields: dict) -> dict:
     if method not in METHODS: raise ValueError(f'unknown method {method!r}; expected one of {list(METHODS)}')
     fields = dict(METHODS[method])
     scale = fields.pop('epochs_scale', 1.)
+    sizes = fields.pop('backbone_by_size', None)
+    if sizes is not None:   # a method with its own tower: the size of the preset's CLIP towers
+        from cumdr.backbone import TINY_CONFIGS
+        small = preset_fields.get('backbone', Config.backbone) in TINY_CONFIGS
+        fields['backbone'] = sizes['small' if small else 'paper']
     if scale != 1.: fields['epochs'] = round(preset_fields.get('epochs', Config.epochs) * scale)
     return fields
 
@@ -659,7 +671,7 @@ DATASET_RULES = {
 
 def make_config(preset: str = 'auto', method: str | None = None, **overrides) -> Config:
     """A Config from a preset ('small', 'scratch', 'paper', or 'auto': small for tiny backbones), a method's recipe
-    on top of it (`METHODS`: 'irra', 'cmlfa', 'sen', 'cumdr'; None keeps the preset's) and overrides, which win.
+    on top of it (`METHODS`: 'irra', 'cmlfa', 'sen', 'ivt', 'cumdr'; None keeps the preset's) and overrides, which win.
     `pretrained='none'` (or '') trains the towers from scratch, whatever the preset."""
     from cumdr.backbone import SHIPPED
     preset = resolve_preset(preset, overrides.get('backbone'))
