@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import inspect
+import math
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Callable
@@ -16,7 +17,8 @@ from torch import nn
 
 # %% auto #0
 __all__ = ['BASE_LOSSES', 'identity_targets', 'sdm_loss', 'itc_loss', 'id_loss', 'CrossModalEncoder', 'MLMHead', 'mlm_loss',
-           'hard_negatives', 'eot_index', 'summary_token', 'itm_loss', 'LossSpec', 'no_gather', 'itm_pairs']
+           'hard_negatives', 'eot_index', 'summary_token', 'itm_loss', 'LossSpec', 'no_gather', 'itm_pairs',
+           'negatives_tau']
 
 # %% ../nbs/04_losses.ipynb #41c53193
 def identity_targets(pids_a: torch.Tensor, pids_b: torch.Tensor) -> torch.Tensor:
@@ -159,8 +161,15 @@ def itm_pairs(out: dict, tau: float, generator=None):
     vi = torch.cat([neg_img[neg_img >= 0], ar[neg_txt >= 0]])
     return (ar, ar), (ti, vi)
 
-def _itm(model, out, gather, *, tau):
-    (tp, vp), (tn, vn) = itm_pairs(out, tau)
+def negatives_tau(tau: float, itm_tau: float | None, itm_random_epochs: float, epoch: float) -> float:
+    """The temperature ITM's negatives are drawn at: infinite (uniform among other identities) for the first
+    `itm_random_epochs`, so that the head learns what a match is before it meets look-alikes, then `itm_tau`
+    (or the contrastive `tau` when None)."""
+    if epoch < itm_random_epochs: return math.inf
+    return tau if itm_tau is None else itm_tau
+
+def _itm(model, out, gather, *, tau, itm_tau, itm_random_epochs, epoch):
+    (tp, vp), (tn, vn) = itm_pairs(out, negatives_tau(tau, itm_tau, itm_random_epochs, epoch))
     t = torch.cat([tp, tn])
     v = torch.cat([vp, vn])
     h = model.cross(out['txt_tokens'][t], out['img_tokens'][v], out['txt_pad'][t])

@@ -92,6 +92,8 @@ class Config:
     loss_names: str = 'sdm+mlm+id+itm'     # the base losses joined by + (the components add their own)
     loss_weights: dict = field(default_factory=dict)  # name -> weight (default 1)
     tau: float = .02                       # temperature of every contrastive term (SDM, ITC, annotation alignment)
+    itm_tau: float | None = None           # temperature ITM's hard negatives are drawn at; None: tau
+    itm_random_epochs: float = 0.          # epochs of uniformly drawn ITM negatives before the hard ones
     # optimisation: IRRA's recipe
     epochs: int = 60                       # 0 evaluates the initial weights (zero-shot)
     batch_size: int = 64                   # per process
@@ -285,7 +287,8 @@ class Config:
 # %% ../nbs/08_model.ipynb #b5f35257
 _FIELD_TYPES = typing.get_type_hints(Config)
 _RANGES = {  # field: (lowest, highest or None), both allowed
-    'synthetic_ids': (1, None), 'num_workers': (0, None), 'cross_heads': (1, None), 'cross_layers': (0, None),
+    'synthetic_ids': (1, None), 'itm_tau': (0, None), 'itm_random_epochs': (0, None),
+    'num_workers': (0, None), 'cross_heads': (1, None), 'cross_layers': (0, None),
     'epochs': (0, None), 'batch_size': (1, None), 'lr': (0, None), 'lr_factor': (0, None),
     'weight_decay': (0, None), 'warmup_epochs': (0, None), 'warmup_factor': (0, 1), 'rerank_k': (0, None),
     'eval_batch_size': (1, None), 'cum_samples': (1, None), 'rucm_A': (0, 1), 'dar_k': (1, None),
@@ -392,7 +395,7 @@ def config_differences(recorded: Config | dict, requested: Config | dict) -> dic
 CONFIG_GROUPS: dict[str, tuple[str, ...]] = {   # the sections of a config file, in the order of Config's fields
     'data': ('dataset', 'root_dir', 'synthetic_ids', 'synthetic_seed', 'annotations', 'num_workers', 'check_images'),
     'model': ('backbone', 'pretrained', 'quick_gelu', 'image_size', 'cross_heads', 'cross_layers', 'cross_residual'),
-    'losses': ('loss_names', 'loss_weights', 'tau'),
+    'losses': ('loss_names', 'loss_weights', 'tau', 'itm_tau', 'itm_random_epochs'),
     'optimisation': ('epochs', 'batch_size', 'lr', 'lr_factor', 'weight_decay', 'warmup_epochs', 'warmup_factor',
                      'bf16'),
     'evaluation': ('rerank_k', 'rerank_weight', 'eval_batch_size'),

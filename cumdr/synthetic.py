@@ -70,9 +70,10 @@ def _occluder(rng: np.random.Generator) -> str | None:
         r -= p
     return None
 
-#: the dataset's world, the web's (`cumdr.web`: the pretraining corpus of 13_pretrain), and each lever of the web alone
-DOMAINS = {'pedes': (), 'web': ('people', 'captions', 'photos'), 'web-people': ('people',),
-           'web-captions': ('captions',), 'web-photos': ('photos',)}
+#: the dataset's world, the web's (`cumdr.web`), the web's people and words under PEDES' cameras (the shipped
+#: pretraining corpus of 13_pretrain), and each lever of the web alone
+DOMAINS = {'pedes': (), 'web': ('people', 'captions', 'photos'), 'web-text': ('people', 'captions'),
+           'web-people': ('people',), 'web-captions': ('captions',), 'web-photos': ('photos',)}
 
 def _write_json(path: Path, obj) -> None:
     with atomic_file(path) as tmp:

@@ -11,7 +11,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .losses import LossSpec, eot_index, identity_targets, itm_loss, itm_pairs, summary_token
+from .losses import LossSpec, eot_index, identity_targets, itm_loss, itm_pairs, negatives_tau, summary_token
 
 # %% auto #0
 __all__ = ['CUM_LOSSES', 'CUM_LOSS_SWAP', 'CUM_EXTRA_LOSSES', 'GaussianHead', 'CUMHeads', 'gaussian_features', 'sample_gaussian',
@@ -140,8 +140,8 @@ def _cdm(model, out, gather, *, tau, cum_tau, cum_sigma_weight):
     return cdm_loss(gather(out['txt_global']), logsig_t, gather(out['img_global']), logsig_v, gather(out['pids']),
                     tau=cdm_temperature(tau, cum_tau), sigma_scale=scale)
 
-def _ditm(model, out, gather, *, tau, cum_samples):
-    (tp, vp), (tn, vn) = itm_pairs(out, tau)
+def _ditm(model, out, gather, *, tau, cum_samples, itm_tau, itm_random_epochs, epoch):
+    (tp, vp), (tn, vn) = itm_pairs(out, negatives_tau(tau, itm_tau, itm_random_epochs, epoch))
     t = torch.cat([tp, tn])
     v = torch.cat([vp, vn])
     h = model.cross(out['txt_tokens'][t], out['img_tokens'][v], out['txt_pad'][t])
