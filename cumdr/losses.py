@@ -16,8 +16,8 @@ import torch.nn.functional as F
 from torch import nn
 
 # %% auto #0
-__all__ = ['BASE_LOSSES', 'identity_targets', 'sdm_loss', 'itc_loss', 'id_loss', 'CrossModalEncoder', 'MLMHead', 'mlm_loss',
-           'hard_negatives', 'eot_index', 'summary_token', 'itm_loss', 'LossSpec', 'no_gather', 'itm_pairs',
+__all__ = ['ITM_PRIOR', 'BASE_LOSSES', 'identity_targets', 'sdm_loss', 'itc_loss', 'id_loss', 'CrossModalEncoder', 'MLMHead',
+           'mlm_loss', 'hard_negatives', 'eot_index', 'summary_token', 'itm_loss', 'LossSpec', 'no_gather', 'itm_pairs',
            'negatives_tau']
 
 # %% ../nbs/04_losses.ipynb #41c53193
@@ -110,6 +110,9 @@ def eot_index(txt_pad: torch.Tensor) -> torch.Tensor:
 def summary_token(h: torch.Tensor, txt_pad: torch.Tensor) -> torch.Tensor:
     "h (B, L, ...) at each caption's end-of-text token -> (B, ...): the position that has read the whole caption."
     return h[torch.arange(len(h), device=h.device), eot_index(txt_pad)]
+
+#: the ITM loss of a head that learnt nothing: the entropy of its 1:2 mix of positives and hard negatives
+ITM_PRIOR = -(1 / 3 * math.log(1 / 3) + 2 / 3 * math.log(2 / 3))
 
 def itm_loss(pos_logits: torch.Tensor, neg_logits: torch.Tensor) -> torch.Tensor:
     "CE of the 2-way ITM head: label 1 for matched pairs, 0 for the hard negatives."

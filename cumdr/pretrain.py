@@ -18,6 +18,7 @@ import torch
 
 
 from .backbone import FUSION_PREFIX, read_checkpoint, sha256_of
+from .losses import ITM_PRIOR
 from .datasets import DATASETS, PedesData, TrainSample, load_pedes
 from .files import USER_ERRORS, atomic_file, command_line_error, read_json
 from .model import FUSION_MODULES
@@ -27,9 +28,8 @@ from .train import USER_ERRORS as TRAIN_ERRORS
 from .train import make_config, train
 
 # %% auto #0
-__all__ = ['CAPTION_STYLES', 'ITM_PRIOR', 'corpus_pairs', 'pretraining_data', 'shared_combinations', 'pretrain_config',
-           'zero_shot_curve', 'export_weights', 'pretrain', 'RegimeError', 'check_finetuning_gain',
-           'check_matching_learnt', 'main']
+__all__ = ['CAPTION_STYLES', 'corpus_pairs', 'pretraining_data', 'shared_combinations', 'pretrain_config', 'zero_shot_curve',
+           'export_weights', 'pretrain', 'RegimeError', 'check_finetuning_gain', 'check_matching_learnt', 'main']
 
 # %% ../nbs/13_pretrain.ipynb #9c99c604
 CAPTION_STYLES = ('describer', 'human')
@@ -150,9 +150,6 @@ def pretrain(out_dir: str | Path, ids: int = 20000, seed: int = 1, style: str = 
                           earlier_stage=earlier)
 
 # %% ../nbs/13_pretrain.ipynb #52ff79e4
-#: the ITM loss of a head that learnt nothing: the entropy of its 1:2 mix of positives and hard negatives
-ITM_PRIOR = -(1 / 3 * math.log(1 / 3) + 2 / 3 * math.log(2 / 3))
-
 class RegimeError(AssertionError):
     "A run outside the regime the method comparison needs: fine-tuning that changes nothing, or a loss at its prior."
 

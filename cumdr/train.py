@@ -21,6 +21,7 @@ import yaml
 from tqdm import tqdm
 
 from .backbone import CheckpointError, pretrained_quick_gelu, read_checkpoint
+from .losses import ITM_PRIOR
 from .datasets import (LEVEL_IMAGE_KEYS, AnnotationError, PedesFormatError, annotation_texts,
                             default_annotation_path, find_unreadable_images, get_tokenizer, load_annotations_for,
                             load_data, train_loader)
@@ -528,6 +529,11 @@ def _train_locked(cfg: Config, run_dir: Path, device: str, data, stop_after: int
                 print(f"epoch {epoch}: " + ' '.join(f'{k} {v / steps:.3f}' for k, v in sums.items())
                       + f" | val R1 {final['R1']:.2f} (best {best['R1']:.2f} @ {best['epoch']})"
                       + f' | {format_duration(elapsed)} elapsed, about {format_duration(left)} left', flush=True)
+                matching = {k: v / steps for k, v in sums.items() if k in ('itm', 'ditm')}
+                untrained = {k: v for k, v in matching.items() if abs(v - ITM_PRIOR) < .02}
+                if epoch == cfg.epochs and untrained:   # its re-ranking stage then sorts by a near-constant
+                    print(f'warning: the {" and ".join(untrained)} loss ends within 0.02 of its prior '
+                          f'({ITM_PRIOR:.3f}): the ITM stage scores with an untrained head', flush=True)
         barrier()
     else:
         if is_main(): finish(run_dir, model, data, cfg, best, annotations)
