@@ -16,6 +16,7 @@ import yaml
 
 import cumdr
 from .files import USER_ERRORS, atomic_write_text, command_line_error, read_json
+from .losses import untrained_matching
 from .model import Config, flat_config_fields
 from .report import (BASELINE, METHOD_ROWS, METHODS, ROWS, canonical_row, peer_commentary, peer_table,
                           plot_results, results_markdown, row_components, run_parameters)
@@ -190,20 +191,22 @@ def run_ablation(output_dir: str | Path, dataset: str = 'CUHK-PEDES', rows=ROWS,
 
 # %% ../nbs/11_ablation.ipynb #a62e8d6e
 def read_run(run_dir: str | Path) -> dict:
-    """The numbers of one finished run: metrics.json, analysis.json and the validation curve from log.jsonl; a
-    `ValueError` naming the file that cannot be read."""
+    """The numbers of one finished run: metrics.json, analysis.json, the validation curve from log.jsonl and the
+    matching losses that ended at their prior (`untrained_matching` of the last epoch); a `ValueError` naming the
+    file that cannot be read."""
     run_dir = Path(run_dir)
     m = read_json(run_dir / 'metrics.json')
     a = read_json(run_dir / 'analysis.json')
     if not isinstance(m, dict) or not m.get('test'):
         raise ValueError(f"{run_dir / 'metrics.json'} has no 'test' metrics")
-    curve = None
+    curve, untrained = None, {}
     if (run_dir / 'log.jsonl').exists():
         ep = [r for r in _log_records(run_dir / 'log.jsonl') if r.get('kind') == 'epoch' and r.get('val')]
         curve = dict(epoch=[r['epoch'] for r in ep], R1=[r['val'][list(r['val'])[-1]]['R1'] for r in ep])
+        untrained = untrained_matching(ep[-1]) if ep else {}
     config_file = run_dir / 'config.yaml'
     cfg = flat_config_fields(Config.read_fields(config_file)) if config_file.exists() else {}
-    return dict(metrics=m, analysis=a, val_curve=curve, config=cfg or {})
+    return dict(metrics=m, analysis=a, val_curve=curve, config=cfg or {}, untrained_matching=untrained)
 
 def _log_records(path: Path) -> list[dict]:
     "The records of a log.jsonl, or a `ValueError` naming the file and the line that is not JSON (a cut-off write)."
@@ -253,6 +256,8 @@ def summarize_row(row: str, runs: dict[int, dict]) -> dict:
         out['dar_r1_by_steps'] = {str(n): seed_stat([a.get('r1_by_steps', {}).get(str(n)) for a in dar]) for n in steps}
         out['dar_r1_before'] = seed_stat([a.get('r1_before') for a in dar])
     out['val_curves'] = {str(s): r['val_curve'] for s, r in zip(seeds, R) if r['val_curve']}
+    # runs whose ITM / D-ITM head ended at its prior: their ITM stage re-ranks with an untrained head
+    out['itm_untrained'] = sum(bool(r.get('untrained_matching')) for r in R)
     return out
 
 # %% ../nbs/11_ablation.ipynb #58897b72

@@ -17,8 +17,8 @@ from torch import nn
 
 # %% auto #0
 __all__ = ['ITM_PRIOR', 'BASE_LOSSES', 'identity_targets', 'sdm_loss', 'itc_loss', 'id_loss', 'CrossModalEncoder', 'MLMHead',
-           'mlm_loss', 'hard_negatives', 'eot_index', 'summary_token', 'itm_loss', 'LossSpec', 'no_gather', 'itm_pairs',
-           'negatives_tau']
+           'mlm_loss', 'hard_negatives', 'eot_index', 'summary_token', 'untrained_matching', 'itm_loss', 'LossSpec',
+           'no_gather', 'itm_pairs', 'negatives_tau']
 
 # %% ../nbs/04_losses.ipynb #41c53193
 def identity_targets(pids_a: torch.Tensor, pids_b: torch.Tensor) -> torch.Tensor:
@@ -113,6 +113,12 @@ def summary_token(h: torch.Tensor, txt_pad: torch.Tensor) -> torch.Tensor:
 
 #: the ITM loss of a head that learnt nothing: the entropy of its 1:2 mix of positives and hard negatives
 ITM_PRIOR = -(1 / 3 * math.log(1 / 3) + 2 / 3 * math.log(2 / 3))
+
+def untrained_matching(epoch_record: dict, max_loss: float = ITM_PRIOR - .05) -> dict[str, float]:
+    """The ITM / D-ITM losses of an epoch record (means over the epoch) that did not leave their prior: at or above
+    `max_loss`, or not finite. A head at its prior scores every pair alike, so its re-ranking sorts by a constant."""
+    ends = {n: epoch_record[f'loss_{n}'] for n in ('itm', 'ditm') if f'loss_{n}' in epoch_record}
+    return {n: v for n, v in ends.items() if not math.isfinite(v) or v >= max_loss}
 
 def itm_loss(pos_logits: torch.Tensor, neg_logits: torch.Tensor) -> torch.Tensor:
     "CE of the 2-way ITM head: label 1 for matched pairs, 0 for the hard negatives."

@@ -18,7 +18,7 @@ import torch
 
 
 from .backbone import FUSION_PREFIX, read_checkpoint, sha256_of
-from .losses import ITM_PRIOR
+from .losses import ITM_PRIOR, untrained_matching
 from .datasets import DATASETS, PedesData, TrainSample, load_pedes
 from .files import USER_ERRORS, atomic_file, command_line_error, read_json
 from .model import FUSION_MODULES
@@ -163,15 +163,15 @@ def check_finetuning_gain(zero_shot_r1: float, fine_tuned_r1: float, min_gain: f
     return gain
 
 def check_matching_learnt(epoch_record: dict, max_loss: float = ITM_PRIOR - .05) -> dict[str, float]:
-    """The ITM / D-ITM losses of an epoch record (their means over the epoch) must end below `max_loss`; a head at its
-    prior scores every pair alike and its re-ranking stage sorts by a constant. Returns the losses checked."""
-    ends = {n: epoch_record[f'loss_{n}'] for n in ('itm', 'ditm') if f'loss_{n}' in epoch_record}
-    for name, end in ends.items():
-        if not math.isfinite(end) or end >= max_loss:
-            raise RegimeError(f'the {name} loss ends at {end:.3f} (prior {ITM_PRIOR:.3f}, '
-                              f'allowed below {max_loss:.3f}): '
-                              'the matching head learnt nothing')
-    return ends
+    """The ITM / D-ITM losses of an epoch record (their means over the epoch) must end below `max_loss`
+    (`cumdr.losses.untrained_matching`); returns the losses checked."""
+    bad = untrained_matching(epoch_record, max_loss)
+    if bad:
+        name, end = next(iter(bad.items()))
+        raise RegimeError(f'the {name} loss ends at {end:.3f} (prior {ITM_PRIOR:.3f}, '
+                          f'allowed below {max_loss:.3f}): the matching head learnt nothing')
+    return {n: epoch_record[f'loss_{n}'] for n in ('itm', 'ditm') if f'loss_{n}' in epoch_record}
+
 
 # %% ../nbs/13_pretrain.ipynb #fa1eb341
 def main(argv=None):

@@ -13,16 +13,17 @@ import numpy as np
 
 from .files import read_json
 from .model import COMPONENTS, parse_components
-from .pretrain import ITM_PRIOR
+from .losses import ITM_PRIOR, untrained_matching
 from .stats import difference, paired_gain, seed_stat
 from .train import METHODS as METHOD_RECIPES
 
 # %% auto #0
 __all__ = ['ROWS', 'BASELINE', 'METHODS', 'METHOD_ROWS', 'PEER_BASELINE', 'PAPER', 'METRICS', 'STAGE_COMPONENTS', 'STAGE_NAMES',
-           'canonical_row', 'row_components', 'run_parameters', 'fmt_stat', 'markdown_table', 'results_markdown',
-           'paper_table', 'training_of', 'distinct_rows', 'by_seed', 'per_training', 'basis', 'paired_difference',
-           'shared_trainings', 'main_effects', 'paper_main_effects', 'comparison_table', 'commentary', 'peer_table',
-           'peer_commentary', 'regime_summary', 'regime_markdown', 'plot_results', 'plot_val_curves']
+           'canonical_row', 'row_components', 'run_parameters', 'fmt_stat', 'markdown_table', 'untrained_itm_note',
+           'results_markdown', 'paper_table', 'training_of', 'distinct_rows', 'by_seed', 'per_training', 'basis',
+           'paired_difference', 'shared_trainings', 'main_effects', 'paper_main_effects', 'comparison_table',
+           'commentary', 'peer_table', 'peer_commentary', 'regime_summary', 'regime_markdown', 'plot_results',
+           'plot_val_curves']
 
 # %% ../nbs/18_report.ipynb #bb9a0249
 ROWS = ('none', 'dar', 'rucm', 'cum', 'rucm+dar', 'cum+dar', 'cum+rucm', 'cum+rucm+dar')
@@ -97,14 +98,24 @@ def fmt_stat(s: dict | None, digits: int = 2) -> str:
     return f"{s['mean']:.{digits}f} ± {s['std']:.{digits}f}"
 
 def markdown_table(results: dict) -> str:
-    "row | seeds | R1 | R5 | R10 | mAP | mINP | oracle R1 | rho, as mean ± std over seeds (final evaluation stage)."
+    """row | seeds | R1 | R5 | R10 | mAP | mINP | oracle R1 | rho, as mean ± std over seeds (final evaluation stage);
+    rows whose ITM head stayed untrained are marked † with a footnote."""
     header = '| row | seeds | ' + ' | '.join(METRICS) + ' | oracle R1 | rho |'
     lines = [header, '|---|---:|' + '---:|' * (len(METRICS) + 2)]
     for row, v in results['rows'].items():
         cells = [fmt_stat(v.get('test', {}).get(k)) for k in METRICS]
         tail = f" | {fmt_stat(v.get('oracle_R1'))} | {fmt_stat(v.get('rho'), 3)} |"
-        lines.append(f"| {row} | {v['n']} | " + ' | '.join(cells) + tail)
-    return '\n'.join(lines)
+        mark = ' †' if v.get('itm_untrained') else ''
+        lines.append(f"| {row}{mark} | {v['n']} | " + ' | '.join(cells) + tail)
+    return '\n'.join(lines) + untrained_itm_note(results)
+
+def untrained_itm_note(results: dict) -> str:
+    "The footnote for rows (marked †) whose ITM / D-ITM head ended at its prior in some runs; '' when none did."
+    flagged = {r: v for r, v in results['rows'].items() if v.get('itm_untrained')}
+    if not flagged: return ''
+    counts = ', '.join(f"{r} {v['itm_untrained']} of {v['n']}" for r, v in flagged.items())
+    return (f'\n\n† The ITM / D-ITM loss ended at its prior ({ITM_PRIOR:.3f}, a 1:2 mix) in {counts} runs: their ITM '
+            're-ranking stage scores with an untrained head, and where it is the final stage these numbers include it.')
 
 def results_markdown(results: dict) -> str:
     "results.md: a heading, what the numbers are, the table and the missing runs."
@@ -366,7 +377,15 @@ def commentary(results: dict, metric: str = 'R1', alpha: float = .05) -> str:
             runs = per_training(rows, lambda v: (v.get('stage_gains') or {}).get(s),
                                 keep=lambda r: s in (rows[r].get('stage_gains') or {}))
             g, se = _pooled(runs, alpha)
-            out.append(f"- {STAGE_NAMES.get(s, s)}: {_pm(g['delta'])}{se}: {g['verdict']}.")
+            note = ''
+            if s == 'itm':   # a head at its prior re-ranks by a constant: the gain measures nothing
+                flat = sum(v.get('itm_untrained', 0) for r, v in rows.items() if r not in METHOD_ROWS)
+                with_itm = [v for r, v in rows.items() if r not in METHOD_ROWS and 'itm' in (v.get('stages') or [])]
+                total = sum(v['n'] for v in with_itm)
+                if flat:
+                    note = (f' In {flat} of {total} runs with the stage the ITM loss ended at its prior: it scored '
+                            'with an untrained head.')
+            out.append(f"- {STAGE_NAMES.get(s, s)}: {_pm(g['delta'])}{se}: {g['verdict']}.{note}")
     # CUM: uncertainty vs ambiguity
     is_cum = lambda r: 'cum' in row_components(r)
     if any(map(is_cum, rows)):
@@ -497,9 +516,11 @@ def regime_summary(folder: str | Path) -> dict:
     losses = {k[5:]: dict(first=seed_stat([log[0][k] for log in logs]), last=seed_stat([log[-1][k] for log in logs]))
               for k in logs[0][0] if k.startswith('loss_')}
     walls = [read_json(r / 'wall.json')['wall_s'] for r in runs if (r / 'wall.json').exists()]
+    untrained = sum(bool(untrained_matching(log[-1])) for log in logs)
     return dict(n=len(runs), seeds=[r.name for r in runs], zero_shot=zero, test=test,
                 ratio=zero['R1'] / test['global']['R1']['mean'], best_epochs=[m['best_epoch'] for m in metrics],
-                epochs=len(logs[0]), val_rise=seed_stat(rise), losses=losses, wall_s=seed_stat(walls))
+                epochs=len(logs[0]), val_rise=seed_stat(rise), losses=losses, wall_s=seed_stat(walls),
+                itm_untrained=untrained)
 
 def regime_markdown(s: dict) -> str:
     "The summary as the README and the notebooks state it: every number from `regime_summary`."
@@ -516,7 +537,9 @@ def regime_markdown(s: dict) -> str:
         f"Validation R@1 rises by {fmt_stat(s['val_rise'])} points from epoch 1 to the best epoch (best epochs "
         f"{', '.join(map(str, s['best_epochs']))} of {s['epochs']}).",
         'Epoch-mean losses, first → last epoch: ' + ', '.join(x for x in map(loss, ('sdm', 'id', 'mlm', 'itm')) if x)
-        + f" (ITM's prior: {ITM_PRIOR:.3f}).",
+        + f" (ITM's prior: {ITM_PRIOR:.3f})."
+        + (f" In {s['itm_untrained']} of {s['n']} runs the ITM loss ended at its prior: the ITM re-ranking stage "
+           'scores with an untrained head.' if s.get('itm_untrained') else ''),
     ]
     if wall['n']: parts.append(f"End to end {fmt_stat(dict(wall, mean=wall['mean'] / 60, std=wall['std'] / 60), 1)} "
                                'minutes a run on 2 CPU cores.')
