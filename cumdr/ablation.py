@@ -44,18 +44,25 @@ def notebook_parameters(notebook: str | Path) -> dict:
     "Names -> default values (the source text where not a literal) of the cell tagged `parameters`."
     nb = read_json(notebook)
     cells = [c for c in nb.get('cells', []) if 'parameters' in c.get('metadata', {}).get('tags', [])]
-    if not cells: raise ValueError(f'{notebook} has no cell tagged "parameters"')
+    if not cells:
+        raise ValueError(f'{notebook} has no cell tagged "parameters"')
     src = cells[0]['source']
     src = ''.join(src) if isinstance(src, list) else src
     names = {}
     for node in ast.parse(src).body:
-        if isinstance(node, ast.Assign): targets = node.targets
-        elif isinstance(node, ast.AnnAssign): targets = [node.target]
-        else: targets = []
+        if isinstance(node, ast.Assign):
+            targets = node.targets
+        elif isinstance(node, ast.AnnAssign):
+            targets = [node.target]
+        else:
+            targets = []
         for t in targets:
-            if not isinstance(t, ast.Name) or node.value is None: continue
-            try: names[t.id] = ast.literal_eval(node.value)
-            except ValueError: names[t.id] = ast.unparse(node.value)
+            if not isinstance(t, ast.Name) or node.value is None:
+                continue
+            try:
+                names[t.id] = ast.literal_eval(node.value)
+            except ValueError:
+                names[t.id] = ast.unparse(node.value)
     return names
 
 def check_params(params: dict, notebook: str | Path) -> dict:
@@ -67,8 +74,10 @@ def check_params(params: dict, notebook: str | Path) -> dict:
                          'per run (use dataset=, rows=, seeds=, output_dir=)')
     known = notebook_parameters(notebook)
     unknown = sorted(set(params) - set(known))
-    if unknown: raise ValueError(f'{unknown} are not parameters of {notebook}; it takes {sorted(known)}')
-    try: return json.loads(json.dumps(params))
+    if unknown:
+        raise ValueError(f'{unknown} are not parameters of {notebook}; it takes {sorted(known)}')
+    try:
+        return json.loads(json.dumps(params))
     except TypeError as e:
         raise ValueError(f'params must be JSON values (papermill injects them as literals): {e}') from None
 
@@ -84,7 +93,8 @@ def shared_synthetic_data(root: str | Path, dataset: str, ids: int, seed: int = 
             raise ValueError(f"{meta} holds a synthetic {gen['format']} with {gen['ids']} identities "
                              f"(seed {gen['seed']}); this batch asks for {dataset} with {ids} (seed {seed}): "
                              'use another output_dir, or pass root_dir')
-    else: generate(root, dataset, ids, seed)
+    else:
+        generate(root, dataset, ids, seed)
     return root
 
 # %% ../nbs/11_ablation.ipynb #bfab264f
@@ -142,9 +152,11 @@ def run_ablation(output_dir: str | Path, dataset: str = 'CUHK-PEDES', rows=ROWS,
     notebook = train_eval_notebook(notebook)
     rows = list(dict.fromkeys(canonical_row(r) for r in rows))
     seeds = list(dict.fromkeys(int(s) for s in seeds))
-    if not rows or not seeds: raise ValueError(f'nothing to run: rows={rows}, seeds={seeds}')
+    if not rows or not seeds:
+        raise ValueError(f'nothing to run: rows={rows}, seeds={seeds}')
     from cumdr.datasets import DATASETS
-    if dataset not in DATASETS: raise ValueError(f'unknown dataset {dataset!r}; expected one of {list(DATASETS)}')
+    if dataset not in DATASETS:
+        raise ValueError(f'unknown dataset {dataset!r}; expected one of {list(DATASETS)}')
     params = check_params(params, notebook)
     output_dir.mkdir(parents=True, exist_ok=True)
     _record_batch(output_dir, dataset, rows, seeds, params, notebook)
@@ -159,8 +171,10 @@ def run_ablation(output_dir: str | Path, dataset: str = 'CUHK-PEDES', rows=ROWS,
     failed = []
 
     def log(line):
-        if progress: print(line, flush=True)
-        with open(output_dir / 'batch.log', 'a') as f: f.write(f"{time.strftime('%Y-%m-%d %H:%M:%S')} {line}\n")
+        if progress:
+            print(line, flush=True)
+        with open(output_dir / 'batch.log', 'a') as f:
+            f.write(f"{time.strftime('%Y-%m-%d %H:%M:%S')} {line}\n")
 
     for i, (row, seed) in enumerate(runs, 1):
         run_dir = run_dir_of(output_dir, row, seed)
@@ -171,7 +185,8 @@ def run_ablation(output_dir: str | Path, dataset: str = 'CUHK-PEDES', rows=ROWS,
         resuming = (run_dir / 'last.pt').exists()
         run_dir.mkdir(parents=True, exist_ok=True)
         (run_dir / 'error.txt').unlink(missing_ok=True)
-        if progress: print(f'{tag}: running{" (resuming from last.pt)" if resuming else ""}...', flush=True)
+        if progress:
+            print(f'{tag}: running{" (resuming from last.pt)" if resuming else ""}...', flush=True)
         t0 = time.time()
         try:
             execute(notebook, run_dir / 'train_eval.ipynb',
@@ -186,7 +201,8 @@ def run_ablation(output_dir: str | Path, dataset: str = 'CUHK-PEDES', rows=ROWS,
             log(f'{tag}: FAILED after {time.time() - t0:.0f} s: {msg} (see {run_dir}/error.txt)')
             continue
         log(f"{tag}: ran{' (resumed)' if resuming else ''} in {time.time() - t0:.0f} s")
-    if failed and raise_on_error: raise RuntimeError(f'{len(failed)} of {len(runs)} runs failed:\n' + '\n'.join(failed))
+    if failed and raise_on_error:
+        raise RuntimeError(f'{len(failed)} of {len(runs)} runs failed:\n' + '\n'.join(failed))
     return [run_dir_of(output_dir, row, seed) for row, seed in runs]
 
 # %% ../nbs/11_ablation.ipynb #a62e8d6e
@@ -220,7 +236,8 @@ def _log_records(path: Path) -> list[dict]:
             raise ValueError(f'{path}: line {n} is JSON nested too deeply to read: not a line cumdr wrote') from None
     return records
 
-def _final(stages: dict) -> dict: return stages[list(stages)[-1]]
+def _final(stages: dict) -> dict:
+    return stages[list(stages)[-1]]
 
 def summarize_row(row: str, runs: dict[int, dict]) -> dict:
     "Mean ± std over seeds of one row's runs ({seed: read_run(...)})."
@@ -229,7 +246,8 @@ def summarize_row(row: str, runs: dict[int, dict]) -> dict:
     R = [runs[s] for s in seeds]
     M = [r['metrics'] for r in R]
     out = dict(components=row, n=len(R), seeds=seeds)
-    if not R: return out
+    if not R:
+        return out
     finals = [list(m['test'])[-1] for m in M]
     out['final_stage'] = finals[0] if len(set(finals)) == 1 else '/'.join(sorted(set(finals)))
     out['stages'] = list(M[0]['test'])
@@ -265,8 +283,10 @@ def _why_not_finished(run_dir: Path) -> str:
     if (run_dir / 'error.txt').exists():
         err = [l for l in (run_dir / 'error.txt').read_text().strip().splitlines() if l.strip()]
         return 'failed: ' + (err[-1][:200] if err else 'see error.txt')
-    if not run_dir.exists(): return 'not run'
-    if not (run_dir / 'metrics.json').exists(): return 'incomplete: no metrics.json'
+    if not run_dir.exists():
+        return 'not run'
+    if not (run_dir / 'metrics.json').exists():
+        return 'incomplete: no metrics.json'
     return 'incomplete: no analysis.json'
 
 _CONFIG_PER_RUN = {'seed', 'output_dir', 'cum', 'rucm', 'dar', 'num_classes'}
@@ -282,8 +302,10 @@ def compile_results(output_dir: str | Path) -> dict:
     batch = read_json(output_dir / 'batch.json') if (output_dir / 'batch.json').exists() else {}
     found = {}
     for d in sorted(output_dir.glob('*/seed*')):
-        try: row, seed = canonical_row(d.parent.name), int(d.name[4:])
-        except ValueError: continue  # not a run directory
+        try:
+            row, seed = canonical_row(d.parent.name), int(d.name[4:])
+        except ValueError:
+            continue  # not a run directory
         found.setdefault(row, set()).add(seed)
     seeds = batch.get('seeds') or sorted({s for v in found.values() for s in v})
     requested = batch.get('rows') or ROWS
@@ -301,12 +323,14 @@ def compile_results(output_dir: str | Path) -> dict:
             first = d not in expected
             expected.add(d)
             if not is_finished(d):
-                if first: missing.append(dict(row=row, seed=seed, reason=_why_not_finished(d)))
+                if first:
+                    missing.append(dict(row=row, seed=seed, reason=_why_not_finished(d)))
                 continue
             try:
                 run = read_run(d)
             except (ValueError, OSError, KeyError, TypeError) as e:  # one damaged run must not hide the batch
-                if first: missing.append(dict(row=row, seed=seed, reason=f'unreadable: {e}'))
+                if first:
+                    missing.append(dict(row=row, seed=seed, reason=f'unreadable: {e}'))
                 unreadable.append(str(e))
                 continue
             finished.add(d)
@@ -331,16 +355,19 @@ def parse_params(items) -> dict:
     out = {}
     for o in items or []:
         k, sep, v = str(o).partition('=')
-        if not sep or not k.strip(): raise ValueError(f'bad parameter {o!r}: expected key=value')
+        if not sep or not k.strip():
+            raise ValueError(f'bad parameter {o!r}: expected key=value')
         out[k.strip()] = yaml.safe_load(v)
     return out
 
 def parse_list(value, cast=str) -> list | None:
     "A list given as a list, a YAML list string ('[0, 1, 2]', as papermill -p passes it) or words ('none cum')."
-    if value is None: return None
+    if value is None:
+        return None
     if isinstance(value, str):
         value = yaml.safe_load(value) if value.strip().startswith('[') else value.replace(',', ' ').split()
-    if not isinstance(value, (list, tuple)): value = [value]
+    if not isinstance(value, (list, tuple)):
+        value = [value]
     return [cast(v) for v in value]
 
 def main(argv=None, execute=None):
@@ -372,7 +399,8 @@ def main(argv=None, execute=None):
     except USER_ERRORS as e:
         raise command_line_error('cumdr-ablation', e) from None
     print(results_markdown(res))
-    if any(m in res['rows'] for m in METHODS): print(peer_table(res), peer_commentary(res), sep='\n\n')
+    if any(m in res['rows'] for m in METHODS):
+        print(peer_table(res), peer_commentary(res), sep='\n\n')
     if res['n_finished']:
         from matplotlib.figure import Figure  # no pyplot: no backend, no window
         fig = Figure(figsize=(7, 3.2))

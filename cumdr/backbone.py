@@ -65,9 +65,12 @@ def register_pretrained(model_name: str, tag: str, path: str | Path, quick_gelu:
 
 def resolve_pretrained(model_name: str, pretrained: str, cache_dir: str | None = None) -> str:
     "Path of the weights file for `pretrained`: an existing file, a registered tag, or an open_clip tag (downloaded)."
-    if os.path.isfile(pretrained): return pretrained
-    if (model_name, pretrained) in _LOCAL_TAGS: return _LOCAL_TAGS[(model_name, pretrained)]['path']
-    if (model_name, pretrained) in SHIPPED: return str(shipped_weights(model_name, pretrained))
+    if os.path.isfile(pretrained):
+        return pretrained
+    if (model_name, pretrained) in _LOCAL_TAGS:
+        return _LOCAL_TAGS[(model_name, pretrained)]['path']
+    if (model_name, pretrained) in SHIPPED:
+        return str(shipped_weights(model_name, pretrained))
     cfg = open_clip.get_pretrained_cfg(model_name, pretrained)
     if not cfg:
         raise ValueError(f'pretrained={pretrained!r} is neither a file nor a known tag for {model_name!r}; '
@@ -77,7 +80,8 @@ def resolve_pretrained(model_name: str, pretrained: str, cache_dir: str | None =
 def is_torchscript_archive(path: str | Path) -> bool:
     "True for a TorchScript archive (OpenAI's CLIP release format): a zip with compiled code, not just a pickle."
     import zipfile
-    if not zipfile.is_zipfile(path): return False
+    if not zipfile.is_zipfile(path):
+        return False
     with zipfile.ZipFile(path) as z:
         return any(n.split('/', 1)[-1].startswith(('code/', 'constants.pkl')) for n in z.namelist())
 
@@ -86,12 +90,17 @@ def pretrained_quick_gelu(model_name: str, pretrained: str | None) -> bool:
     A registered tag says so itself (or defers to open_clip's entry for the same tag); an open_clip tag has it in its
     config; a local file is QuickGELU only if it is an OpenAI TorchScript archive (set `quick_gelu` explicitly for
     other files of OpenAI weights); no weights: GELU."""
-    if not pretrained: return False
+    if not pretrained:
+        return False
     local = _LOCAL_TAGS.get((model_name, pretrained))
-    if local is not None and local['quick_gelu'] is not None: return local['quick_gelu']
-    if local is None and os.path.isfile(pretrained): return is_torchscript_archive(pretrained)
-    if (model_name, pretrained) in SHIPPED: return False  # cumdr's own pretraining uses GELU
-    if model_name not in open_clip.list_models(): return False
+    if local is not None and local['quick_gelu'] is not None:
+        return local['quick_gelu']
+    if local is None and os.path.isfile(pretrained):
+        return is_torchscript_archive(pretrained)
+    if (model_name, pretrained) in SHIPPED:
+        return False  # cumdr's own pretraining uses GELU
+    if model_name not in open_clip.list_models():
+        return False
     return bool((open_clip.get_pretrained_cfg(model_name, pretrained) or {}).get('quick_gelu', False))
 
 # %% ../nbs/03_backbone.ipynb #079d29b3
@@ -109,7 +118,8 @@ def resize_pos_embed(pos: torch.Tensor, grid: tuple[int, int],
     h, w = source_grid
     if h * w != patches.shape[0]:
         raise ValueError(f'position embedding of {patches.shape[0]} patches is not a {h}x{w} grid')
-    if (h, w) == tuple(grid): return pos
+    if (h, w) == tuple(grid):
+        return pos
     p = patches.reshape(1, h, w, -1).permute(0, 3, 1, 2).float()
     p = F.interpolate(p, size=tuple(grid), mode='bilinear', align_corners=False)
     return torch.cat([cls, p.permute(0, 2, 3, 1).reshape(grid[0] * grid[1], -1).to(pos.dtype)])
@@ -120,7 +130,8 @@ def read_state_dict(path: str | Path) -> dict[str, torch.Tensor]:
     if path.endswith('.safetensors'):
         from safetensors import SafetensorError
         from safetensors.torch import load_file
-        try: return load_file(path)
+        try:
+            return load_file(path)
         except SafetensorError as e:
             raise CheckpointError(f'{path} cannot be read as safetensors ({e}). {PRETRAINED_ADVICE}') from None
     if is_torchscript_archive(path):  # OpenAI's release files are TorchScript archives, not pickles
@@ -131,17 +142,20 @@ def read_state_dict(path: str | Path) -> dict[str, torch.Tensor]:
                                   f'{PRETRAINED_ADVICE}') from None
     else:
         sd = read_checkpoint(path, PRETRAINED_ADVICE)
-    if 'state_dict' in sd: sd = sd['state_dict']
+    if 'state_dict' in sd:
+        sd = sd['state_dict']
     return {k.removeprefix('module.'): v for k, v in sd.items()}
 
 def _manifest_grid(path: str | Path, patch) -> tuple[int, int] | None:
     """The position grid (rows, columns) of a weights file trained at a non-square size, from the `image_size` of
     the manifest beside it (`<name>.json`: cumdr's shipped and exported weights); None without one."""
     manifest = Path(path).with_suffix('.json')
-    if not manifest.is_file(): return None
+    if not manifest.is_file():
+        return None
     info = read_json(manifest)
     size = info.get('image_size') or (info.get('config') or {}).get('image_size') if isinstance(info, dict) else None
-    if not size: return None
+    if not size:
+        return None
     ph, pw = patch if isinstance(patch, (tuple, list)) else (patch, patch)
     return size[0] // ph, size[1] // pw
 
@@ -159,8 +173,10 @@ def load_clip_weights(clip: nn.Module, path: str | Path) -> None:
         except ValueError as e:
             raise ValueError(f'{path}: {e}; a manifest {Path(path).with_suffix(".json").name} beside it with '
                              '"image_size": [height, width] gives the grid') from None
-    try: missing, unexpected = clip.load_state_dict(sd, strict=False)
-    except RuntimeError as e: raise ValueError(f'{path}: weights do not fit the model: {e}') from None
+    try:
+        missing, unexpected = clip.load_state_dict(sd, strict=False)
+    except RuntimeError as e:
+        raise ValueError(f'{path}: weights do not fit the model: {e}') from None
     if missing or unexpected:
         raise ValueError(f'{path}: weights do not fit the model: missing {missing[:5]}, unexpected {unexpected[:5]}')
 
@@ -177,7 +193,8 @@ PRETRAINED_ADVICE = ("Pick another file: pretrained takes an open_clip tag (e.g.
 def _checkpoint_problem(path: Path, error: Exception) -> str:
     "What is wrong with a file torch.load refused, in words (torch's own message may advise weights_only=False)."
     size = path.stat().st_size
-    if size == 0: return 'it is empty (0 bytes): its save or copy was interrupted, or the disk was full'
+    if size == 0:
+        return 'it is empty (0 bytes): its save or copy was interrupted, or the disk was full'
     text = str(error)
     if isinstance(error, pickle.UnpicklingError) and 'GLOBAL ' in text:
         name = text.split('GLOBAL ', 1)[1].split()[0]
@@ -192,7 +209,8 @@ def _checkpoint_problem(path: Path, error: Exception) -> str:
 def read_checkpoint(path: str | Path, what_to_do: str) -> dict:
     "`torch.load(path, weights_only=True)`, which must give a dict; errors name the file, the problem and `what_to_do`."
     path = Path(path)
-    if not path.is_file(): raise FileNotFoundError(f'{path} not found. {what_to_do}')
+    if not path.is_file():
+        raise FileNotFoundError(f'{path} not found. {what_to_do}')
     try:
         obj = torch.load(path, map_location='cpu', weights_only=True)
     except (MemoryError, PermissionError):
@@ -210,7 +228,8 @@ class Backbone(nn.Module):
         super().__init__()
         self.clip = clip
         for n in ('logit_scale', 'logit_bias'):  # CLIP's learnable temperature is unused: cumdr's losses fix tau
-            if isinstance(getattr(clip, n, None), nn.Parameter): getattr(clip, n).requires_grad_(False)
+            if isinstance(getattr(clip, n, None), nn.Parameter):
+                getattr(clip, n).requires_grad_(False)
         proj = clip.text_projection   # a Parameter, or an nn.Linear where open_clip gives it a bias
         self.embed_dim = proj.shape[1] if isinstance(proj, torch.Tensor) else proj.out_features
         self.vocab_size = clip.token_embedding.num_embeddings
@@ -249,7 +268,8 @@ def build_backbone(model_name: str = 'ViT-B-16', pretrained: str | None = None, 
     image_size = tuple(image_size)
     known = model_name in TINY_CONFIGS or model_name in open_clip.list_models()
     weights = resolve_pretrained(model_name, pretrained, cache_dir) if pretrained and known else None
-    if quick_gelu is None: quick_gelu = pretrained_quick_gelu(model_name, pretrained)
+    if quick_gelu is None:
+        quick_gelu = pretrained_quick_gelu(model_name, pretrained)
     if model_name in TINY_CONFIGS:
         cfg = TINY_CONFIGS[model_name]
         clip = open_clip.CLIP(cfg['embed_dim'], dict(cfg['vision_cfg'], image_size=image_size), cfg['text_cfg'],
@@ -261,7 +281,8 @@ def build_backbone(model_name: str = 'ViT-B-16', pretrained: str | None = None, 
                          f'name such as ViT-B-16 (open_clip.list_models())')
     if not hasattr(clip, 'visual') or not hasattr(clip.visual, '_embeds') or not hasattr(clip, 'token_embedding'):
         raise ValueError(f'{model_name}: cumdr needs an open_clip ViT image tower and the built-in CLIP text tower')
-    if weights: load_clip_weights(clip, weights)
+    if weights:
+        load_clip_weights(clip, weights)
     return Backbone(clip)
 
 # %% ../nbs/03_backbone.ipynb #556af380
@@ -271,5 +292,6 @@ def is_known_backbone(model_name: str) -> bool:
 
 def backbone_patch_size(model_name: str) -> int | None:
     "The side of the image tower's square patches (image sides must be multiples of it); None for a non-ViT tower."
-    if model_name in TINY_CONFIGS: return TINY_CONFIGS[model_name]['vision_cfg']['patch_size']
+    if model_name in TINY_CONFIGS:
+        return TINY_CONFIGS[model_name]['vision_cfg']['patch_size']
     return ((open_clip.get_model_config(model_name) or {}).get('vision_cfg') or {}).get('patch_size')

@@ -32,7 +32,8 @@ _WORDS = {'t-shirt': ['t-shirt', 'tee', 'short-sleeved shirt'], 'shirt': ['shirt
           'logo': ['logo-print', 'graphic'], 'plain': ['plain'], 'top': ['top', 'upper garment'],
           'bottom': ['bottoms', 'lower garment'], 'shoes': ['shoes', 'sneakers', 'footwear'], 'bag': ['bag']}
 
-def _w(rng, key): return _WORDS[key][rng.integers(len(_WORDS[key]))] if key in _WORDS else key
+def _w(rng, key):
+    return _WORDS[key][rng.integers(len(_WORDS[key]))] if key in _WORDS else key
 
 def _clause(rng, group: str, c: dict, noun_style: bool) -> str:
     "Words for the claims `c` of one attribute group; noun phrase ('long black hair') or verb phrase."
@@ -40,7 +41,8 @@ def _clause(rng, group: str, c: dict, noun_style: bool) -> str:
         np_ = ' '.join(v for v in (c.get('hair_length'), c.get('hair_colour')) if v) + ' hair'
         return np_ if noun_style else rng.choice(['has ', 'has got ']) + np_
     if group == 'hat':
-        if c.get('hat') == 'none': return 'no hat' if noun_style else 'is not wearing a hat'
+        if c.get('hat') == 'none':
+            return 'no hat' if noun_style else 'is not wearing a hat'
         np_ = ' '.join(v for v in (c.get('hat_colour'), _w(rng, c.get('hat', 'hat'))) if v)
         return 'a ' + np_ if noun_style else rng.choice(['wears a ', 'has on a ']) + np_
     if group == 'upper':
@@ -48,12 +50,14 @@ def _clause(rng, group: str, c: dict, noun_style: bool) -> str:
         kind = _w(rng, c['upper_type']) if 'upper_type' in c else _w(rng, 'top')
         adj = [v for v in (c.get('upper_colour'), _w(rng, pat) if pat and pat != 'plain' else None) if v]
         np_ = ('a ' if not adj or adj[0][0] not in 'aeiou' else 'an ') + ' '.join(adj + [kind])
-        if pat == 'plain': np_ += rng.choice([' with no pattern', ' without any print'])
+        if pat == 'plain':
+            np_ += rng.choice([' with no pattern', ' without any print'])
         return np_ if noun_style else rng.choice(['is wearing ', 'wears ', 'is dressed in ']) + np_
     if group == 'lower':
         kind = _w(rng, c['lower_type']) if 'lower_type' in c else _w(rng, 'bottom')
         np_ = ' '.join(v for v in (c.get('lower_colour'), kind) if v)
-        if kind == 'skirt' or kind.startswith('knee'): np_ = 'a ' + np_
+        if kind == 'skirt' or kind.startswith('knee'):
+            np_ = 'a ' + np_
         return np_ if noun_style else rng.choice(['is wearing ', 'wears ', 'has on ']) + np_
     if group == 'shoes':
         np_ = f"{c['shoes_colour']} {_w(rng, 'shoes')}"
@@ -85,11 +89,14 @@ def write_caption(rng: np.random.Generator, visible: dict, noise: float = .05) -
     for gi in chosen:
         attrs = [a for a in GROUPS[groups[gi]] if a in visible]
         keep = [a for a in attrs if rng.random() < .65] or [attrs[rng.integers(len(attrs))]]
-        if 'hat_colour' in keep: keep.append('hat')
-        if 'bag_colour' in keep: keep.append('bag')
+        if 'hat_colour' in keep:
+            keep.append('hat')
+        if 'bag_colour' in keep:
+            keep.append('bag')
         claims.update({a: visible[a] for a in attrs if a in keep})
     wrong = None
-    if rng.random() < noise: claims, wrong = _corrupt(rng, claims)
+    if rng.random() < noise:
+        claims, wrong = _corrupt(rng, claims)
     by_group = [(groups[gi], {a: claims[a] for a in GROUPS[groups[gi]] if a in claims}) for gi in chosen]
     g = claims.get('gender')
     noun = _NOUN[g][rng.integers(len(_NOUN[g]))]
@@ -105,7 +112,8 @@ def write_caption(rng: np.random.Generator, visible: dict, noise: float = .05) -
         art = rng.choice(['A', 'The', 'This'])
         art = 'An' if art == 'A' and noun[0] in 'aeiou' else art
         text = f"{art} {noun} {' and '.join(first)}."
-        if rest: text += f" {_PRON[g]} {', '.join(rest[:-1]) + ' and ' if len(rest) > 1 else ''}{rest[-1]}."
+        if rest:
+            text += f" {_PRON[g]} {', '.join(rest[:-1]) + ' and ' if len(rest) > 1 else ''}{rest[-1]}."
     return text.replace('  ', ' '), claims, wrong
 
 # %% ../nbs/00c_captions.ipynb #c5111c1c
@@ -115,7 +123,8 @@ def describe(rng: np.random.Generator, visible: dict, error: float = .1) -> tupl
     if 'bag' not in claims and visible.get('bag') == 'none' and rng.random() < .06:
         claims['bag'] = ['backpack', 'handbag', 'shoulder bag'][rng.integers(3)]  # hallucination
     for a in list(claims):
-        if a != 'gender' and rng.random() < error: claims[a] = _corrupt(rng, {a: claims[a]})[0][a]
+        if a != 'gender' and rng.random() < error:
+            claims[a] = _corrupt(rng, {a: claims[a]})[0][a]
     who = {'man': 'a man', 'woman': 'a woman'}.get(claims.get('gender'), 'a person')
     s = [f"The image shows {who} {['standing on a street', 'walking outdoors', 'in a public area'][rng.integers(3)]}."]
     p = _PRON[claims.get('gender')]
@@ -129,8 +138,10 @@ def describe(rng: np.random.Generator, visible: dict, error: float = .1) -> tupl
     if claims.get('hat') not in (None, 'none'):
         hat = f"There is a {claims.get('hat_colour', '')} {claims['hat']} on {_POSS[claims.get('gender')]} head."
         s.append(hat.replace('  ', ' '))
-    if 'shoes_colour' in claims: s.append(f"The shoes are {claims['shoes_colour']}.")
+    if 'shoes_colour' in claims:
+        s.append(f"The shoes are {claims['shoes_colour']}.")
     if claims.get('bag') not in (None, 'none'):
         s.append(f"{p} is carrying a {claims.get('bag_colour', '')} {claims['bag']}.".replace('  ', ' '))
-    elif claims.get('bag') == 'none': s.append(f"{p} does not seem to carry a bag.")
+    elif claims.get('bag') == 'none':
+        s.append(f"{p} does not seem to carry a bag.")
     return ' '.join(s), claims

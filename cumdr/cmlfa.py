@@ -20,8 +20,10 @@ class LatentFeatureAlignment(nn.Module):
     def __init__(self, dim: int, prototypes: int = 9, layers: int = 6, heads: int = 8, dropout: float = .3,
                  ffn_ratio: int = 4):
         super().__init__()
-        if dim % heads: raise ValueError(f'LatentFeatureAlignment: dim={dim} must be divisible by heads={heads}')
-        if prototypes < 1: raise ValueError(f'LatentFeatureAlignment: prototypes must be >= 1, got {prototypes}')
+        if dim % heads:
+            raise ValueError(f'LatentFeatureAlignment: dim={dim} must be divisible by heads={heads}')
+        if prototypes < 1:
+            raise ValueError(f'LatentFeatureAlignment: prototypes must be >= 1, got {prototypes}')
         self.dim = dim
         self.prototypes = nn.Parameter(nn.init.kaiming_normal_(torch.empty(prototypes, dim)))
         self.ffn = nn.Sequential(nn.LayerNorm(dim), nn.Linear(dim, ffn_ratio * dim), nn.GELU(), nn.Dropout(dropout),
@@ -57,7 +59,8 @@ def prototype_attention_maps(lfa: LatentFeatureAlignment, patch_tokens: torch.Te
                              word_tokens: torch.Tensor, word_pad: torch.Tensor | None = None):
     "(image maps (P, h, w), word weights (P, N)) of one image's patch tokens (h·w, D) and one caption's tokens (N, D)."
     h, w = grid
-    if len(patch_tokens) != h * w: raise ValueError(f'{len(patch_tokens)} patch tokens do not fill a {h}x{w} grid')
+    if len(patch_tokens) != h * w:
+        raise ValueError(f'{len(patch_tokens)} patch tokens do not fill a {h}x{w} grid')
     with torch.no_grad():
         img = lfa.attention(patch_tokens[None])[0].reshape(-1, h, w)
         txt = lfa.attention(word_tokens[None], None if word_pad is None else word_pad[None])[0]

@@ -76,16 +76,19 @@ class PedesData:
     num_classes: int
     train_pid_map: dict = field(repr=False, default_factory=dict)  # original id -> training label
 
-    def __getitem__(self, key): return getattr(self, key)  # data['test'] works as well as data.test
+    def __getitem__(self, key):
+        return getattr(self, key)  # data['test'] works as well as data.test
 
     def split(self, name: str) -> RetrievalSplit:
-        if name not in ('val', 'test'): raise ValueError(f'unknown evaluation split {name!r}; expected "val" or "test"')
+        if name not in ('val', 'test'):
+            raise ValueError(f'unknown evaluation split {name!r}; expected "val" or "test"')
         return getattr(self, name)
 
 # %% ../nbs/01_datasets.ipynb #9d9518cd
 def _find_annotation(ddir: Path, name: str) -> Path:
     for fn in DATASETS[name]['ann']:
-        if (ddir / fn).is_file(): return ddir / fn
+        if (ddir / fn).is_file():
+            return ddir / fn
     raise FileNotFoundError(f'{name}: no annotation file in {ddir}; expected one of {list(DATASETS[name]["ann"])}')
 
 def _read_entries(path: Path, name: str) -> list[dict]:
@@ -96,9 +99,11 @@ def _read_entries(path: Path, name: str) -> list[dict]:
     key, splits = DATASETS[name]['path_key'], DATASETS[name]['splits']
     for i, e in enumerate(entries):
         where = f'{path}: entry {i}'
-        if not isinstance(e, dict): raise PedesFormatError(f'{where}: expected an object, got {type(e).__name__}')
+        if not isinstance(e, dict):
+            raise PedesFormatError(f'{where}: expected an object, got {type(e).__name__}')
         for f in ('split', 'captions', key, 'id'):
-            if f not in e: raise PedesFormatError(f'{where}: missing field "{f}" (fields present: {sorted(e)})')
+            if f not in e:
+                raise PedesFormatError(f'{where}: missing field "{f}" (fields present: {sorted(e)})')
         where += f' ({e[key]})'
         if not isinstance(e[key], str) or not e[key]:
             raise PedesFormatError(f'{where}: field "{key}" must be a non-empty string')
@@ -126,7 +131,8 @@ def _leaves_image_folder(image_path: str) -> str | None:
     parts = image_path.replace('\\', '/').split('/')
     if image_path.startswith(('/', '\\')) or (len(image_path) > 1 and image_path[1] == ':'):
         return 'is an absolute path'
-    if '..' in parts: return "goes up with '..'"
+    if '..' in parts:
+        return "goes up with '..'"
     return None
 
 def _listing(lines: list[str], limit: int = 20) -> str:
@@ -170,8 +176,10 @@ def _check_splits(by_split: dict[str, list[dict]], ann: Path, key: str) -> None:
 def read_image(path: str | Path) -> Image.Image:
     "Open an image as RGB, with an error that names the file if it is missing or corrupt."
     try:
-        with Image.open(path) as im: return _rgb(im, path)
-    except FileNotFoundError: raise FileNotFoundError(f'image file not found: {path}') from None
+        with Image.open(path) as im:
+            return _rgb(im, path)
+    except FileNotFoundError:
+        raise FileNotFoundError(f'image file not found: {path}') from None
     except Image.DecompressionBombError as e:  # not an OSError: it would escape the clause below
         raise PedesFormatError(f'image file {path} refused: {e} Shrink the image (person crops are a few hundred '
                                'pixels), or raise PIL.Image.MAX_IMAGE_PIXELS if you trust the file.') from None
@@ -238,11 +246,14 @@ def _check_evaluation_size(by_split: dict[str, list[dict]], ann: Path) -> None:
 def load_pedes(name: str, root: str | Path, check_images: bool = False, val_fraction: float = .05,
                val_seed: int = 0) -> PedesData:
     "Load dataset `name` from `root/<name>/` (annotation file + `imgs/`), real or synthetic."
-    if name not in DATASETS: raise ValueError(f'unknown dataset {name!r}; expected one of {list(DATASETS)}')
+    if name not in DATASETS:
+        raise ValueError(f'unknown dataset {name!r}; expected one of {list(DATASETS)}')
     root = Path(root)
-    if not root.is_dir(): raise FileNotFoundError(f'dataset root {root} does not exist (see data_README.md)')
+    if not root.is_dir():
+        raise FileNotFoundError(f'dataset root {root} does not exist (see data_README.md)')
     ddir = root / name
-    if not ddir.is_dir(): raise FileNotFoundError(f'{ddir} does not exist: expected {name} under the root {root}')
+    if not ddir.is_dir():
+        raise FileNotFoundError(f'{ddir} does not exist: expected {name} under the root {root}')
     ann = _find_annotation(ddir, name)
     key = DATASETS[name]['path_key']
     img_dir = ddir / 'imgs'
@@ -256,7 +267,8 @@ def load_pedes(name: str, root: str | Path, check_images: bool = False, val_frac
         by_split['val'] = [e for e in by_split['train'] if e['id'] in held]
         by_split['train'] = [e for e in by_split['train'] if e['id'] not in held]
     for s, es in by_split.items():
-        if not es: raise PedesFormatError(f'{ann}: split "{s}" has no entries')
+        if not es:
+            raise PedesFormatError(f'{ann}: split "{s}" has no entries')
     _check_splits(by_split, ann, key)
     _check_evaluation_size(by_split, ann)
     pid_map = {p: i for i, p in enumerate(sorted({e['id'] for e in by_split['train']}))}
@@ -273,7 +285,8 @@ def build_transform(image_size: tuple[int, int] = (384, 128), train: bool = Fals
     "IRRA's evaluation transform, or with `train=True` its augmentations."
     size = tuple(image_size)
     norm = T.Normalize(CLIP_MEAN, CLIP_STD)
-    if not train: return T.Compose([T.Resize(size, interpolation=T.InterpolationMode.BICUBIC), T.ToTensor(), norm])
+    if not train:
+        return T.Compose([T.Resize(size, interpolation=T.InterpolationMode.BICUBIC), T.ToTensor(), norm])
     # IRRA's 10-pixel pad at 384x128, scaled: 2 px at 64x32, not a third of the width
     pad = max(1, round(10 * size[0] / 384))
     return T.Compose([T.Resize(size, interpolation=T.InterpolationMode.BICUBIC), T.RandomHorizontalFlip(.5),
@@ -327,14 +340,17 @@ class TrainDataset(Dataset):
             raise ValueError(f'{len(annotations)} annotations for {len(samples)} '
                              'training samples: expected one per sample')
         self.ann_tokens = None if annotations is None else tokenizer(annotations)
-    def __len__(self): return len(self.samples)
+    def __len__(self):
+        return len(self.samples)
     def __getitem__(self, i):
         s = self.samples[i]
         tok = self.tokens[i]
         image = read_image(s.image_path)
         out = dict(pids=s.pid, image_ids=s.image_id, images=self.transform(image), caption_ids=tok)
-        if self.mlm: out['mlm_ids'], out['mlm_labels'] = mlm_mask(tok)
-        if self.ann_tokens is not None: out['ann_ids'] = self.ann_tokens[i]
+        if self.mlm:
+            out['mlm_ids'], out['mlm_labels'] = mlm_mask(tok)
+        if self.ann_tokens is not None:
+            out['ann_ids'] = self.ann_tokens[i]
         if self.levels:   # each view its own augmentation
             views = {key: self.transform(image) for key in LEVEL_IMAGE_KEYS}
             out.update(views, **level_captions(s.caption, self.tokenizer))
@@ -342,9 +358,12 @@ class TrainDataset(Dataset):
 
 class ImageDataset(Dataset):
     "Gallery images (evaluation)."
-    def __init__(self, paths: list[str], transform): self.paths, self.transform = paths, transform
-    def __len__(self): return len(self.paths)
-    def __getitem__(self, i): return self.transform(read_image(self.paths[i]))
+    def __init__(self, paths: list[str], transform):
+        self.paths, self.transform = paths, transform
+    def __len__(self):
+        return len(self.paths)
+    def __getitem__(self, i):
+        return self.transform(read_image(self.paths[i]))
 
 def train_loader(samples: list[TrainSample], tokenizer, batch_size: int = 64, image_size=(384, 128), mlm: bool = True,
                  num_workers: int = 0, seed: int = 0, sampler=None, augment: bool = True,
@@ -411,8 +430,10 @@ def load_data(cfg, generate_here: bool = True, wait=lambda: None):
     if generate_here:
         stale = synthetic_data_differs(folder, cfg)
         if stale:
-            if folder.exists(): print(f'{folder}: {stale}: generating it again', flush=True)
-            if (folder / 'synthetic_meta.json').exists(): shutil.rmtree(folder)  # no image of the old set stays
+            if folder.exists():
+                print(f'{folder}: {stale}: generating it again', flush=True)
+            if (folder / 'synthetic_meta.json').exists():
+                shutil.rmtree(folder)  # no image of the old set stays
             generate(root, cfg.dataset, cfg.synthetic_ids, cfg.synthetic_seed)
     wait()
     return load_pedes(cfg.dataset, root)
@@ -421,8 +442,10 @@ def synthetic_data_differs(folder: Path, cfg) -> str | None:
     """Why the synthetic data in `folder` is not what `cfg` asks for (None if it is): absent, incomplete (no
     synthetic_meta.json, which `generate` writes last), or generated with other settings (its generator record)."""
     meta = folder / 'synthetic_meta.json'
-    if not folder.exists(): return 'no synthetic data yet'
-    if not meta.exists(): return 'incomplete synthetic data (no synthetic_meta.json, which generation writes last)'
+    if not folder.exists():
+        return 'no synthetic data yet'
+    if not meta.exists():
+        return 'incomplete synthetic data (no synthetic_meta.json, which generation writes last)'
     record = read_json(meta).get('generator', {})
     defaults = {k: p.default for k, p in inspect.signature(generate).parameters.items()}
     wanted = dict(format=cfg.dataset, ids=cfg.synthetic_ids, seed=cfg.synthetic_seed)

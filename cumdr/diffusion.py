@@ -29,7 +29,8 @@ class GaussianDiffusion:
         self.alphas_cumprod = torch.cumprod(1 - self.betas, 0)            # abar_1..abar_T
         self.alphas_cumprod_prev = torch.cat([torch.ones(1, dtype=torch.float64), self.alphas_cumprod[:-1]])
 
-    def _at(self, v, t, x): return v.to(x.device)[t].to(x.dtype).view(-1, *([1] * (x.ndim - 1)))
+    def _at(self, v, t, x):
+        return v.to(x.device)[t].to(x.dtype).view(-1, *([1] * (x.ndim - 1)))
 
     def q_sample(self, x0: torch.Tensor, t: torch.Tensor, noise: torch.Tensor | None = None) -> torch.Tensor:
         "Sample x_t ~ q(x_t | x_0) for integer steps t (0-based: t=0 is the first noising step)."
@@ -53,7 +54,8 @@ class GaussianDiffusion:
 
     def timesteps(self, steps: int) -> list[int]:
         "Evenly spaced DDIM sub-sequence of `steps` steps, from T-1 down to 0."
-        if steps < 1: raise ValueError(f'steps must be >= 1, got {steps}')
+        if steps < 1:
+            raise ValueError(f'steps must be >= 1, got {steps}')
         return torch.linspace(self.T - 1, 0, steps).round().long().unique_consecutive().tolist()
 
     @torch.no_grad()
@@ -66,7 +68,8 @@ class GaussianDiffusion:
         for i, t in enumerate(ts):
             tt = torch.full((shape[0],), t, device=x.device, dtype=torch.long)
             x0 = denoise(x, tt)
-            if callback is not None: callback(t, x, x0)
+            if callback is not None:
+                callback(t, x, x0)
             nxt = torch.full_like(tt, ts[i + 1] if i + 1 < len(ts) else -1)
             x = self.ddim_step(x, x0, tt, nxt)
         return x0
@@ -137,14 +140,16 @@ def dar_candidates(t: torch.Tensor, v: torch.Tensor, pids_t: torch.Tensor, pids_
     if len(pids_t) != len(t) or len(pids_v) != len(v):
         raise ValueError(f'dar_candidates: {len(pids_t)} pids_t for {len(t)} '
                          f'texts, {len(pids_v)} pids_v for {len(v)} images')
-    if k < 1: raise ValueError(f'dar_candidates: k must be >= 1, got {k}')
+    if k < 1:
+        raise ValueError(f'dar_candidates: k must be >= 1, got {k}')
     with torch.no_grad():
         sim = F.normalize(t.float(), dim=-1) @ F.normalize(v.float(), dim=-1).T
         same = pids_t[:, None] == pids_v[None]
         if len(t) == len(v) and bool((pids_t == pids_v).all()):
             pos = torch.arange(len(t), device=t.device)                          # aligned: the paired image
         else:
-            if not same.any(1).all(): raise ValueError('dar_candidates: some texts have no image of their pid')
+            if not same.any(1).all():
+                raise ValueError('dar_candidates: some texts have no image of their pid')
             pos = sim.masked_fill(~same, float('-inf')).argmax(1)
         k = int(min(k, 1 + int((~same).sum(1).min())))
         neg = sim.masked_fill(same, float('-inf')).topk(k - 1, dim=1).indices    # (B, K-1) hardest negatives
@@ -181,7 +186,8 @@ DAR_LOSSES: dict[str, LossSpec] = {   # DAR's loss table (08_model joins it to t
 # %% ../nbs/07_diffusion.ipynb #432c2cdf
 def conditioned_denoiser(denoiser: nn.Module, text: torch.Tensor, cands: torch.Tensor):
     "The denoiser's fast fixed-condition form if it has one (`CandidateDenoiser.conditioned`), else a closure."
-    if hasattr(denoiser, 'conditioned'): return denoiser.conditioned(text, cands)
+    if hasattr(denoiser, 'conditioned'):
+        return denoiser.conditioned(text, cands)
     return lambda x, t: denoiser(x, t, text, cands)
 
 @torch.no_grad()
@@ -258,4 +264,5 @@ class DiffusionRefine:
     def __call__(self, scores: torch.Tensor, ctx: dict) -> torch.Tensor:
         return self.refine(scores, ctx)['fused']
 
-    def __repr__(self): return f'DiffusionRefine(k={self.k}, steps={self.steps}, alpha={self.alpha}, seed={self.seed})'
+    def __repr__(self):
+        return f'DiffusionRefine(k={self.k}, steps={self.steps}, alpha={self.alpha}, seed={self.seed})'

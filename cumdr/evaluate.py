@@ -50,7 +50,8 @@ def compute_dtype(device, bf16: bool) -> torch.dtype:
 
 def autocast_for(device, bf16: bool):
     "bf16 autocast where `compute_dtype` says bf16, a no-op context otherwise."
-    if compute_dtype(device, bf16) == torch.bfloat16: return torch.autocast('cuda', torch.bfloat16)
+    if compute_dtype(device, bf16) == torch.bfloat16:
+        return torch.autocast('cuda', torch.bfloat16)
     return torch.autocast('cpu', enabled=False)
 
 @torch.no_grad()
@@ -118,14 +119,18 @@ class ItmRerank:
         itm = itm_logits_topk(ctx['model'], ctx['enc'], top, self.chunk, cfg.bf16)
         return combine_topk(scores, top, itm + self.weight * scores.gather(1, top) / cfg.tau)
 
-    def __repr__(self): return f'ItmRerank(k={self.k}, weight={self.weight})'
+    def __repr__(self):
+        return f'ItmRerank(k={self.k}, weight={self.weight})'
 
 def default_stages(model: CUMDR, cfg: Config) -> dict:
     "The stages a config switches on, by name, in order: global -> rucm -> itm -> dar."
     st = {'global': global_similarity}
-    if cfg.rucm: st['rucm'] = ComplementaryFusion(cfg.rucm_protocol, cfg.rucm_weighting)
-    if cfg.rerank_k > 0: st['itm'] = ItmRerank(cfg.rerank_k, cfg.rerank_weight)  # Config refuses it without ITM
-    if cfg.dar: st['dar'] = DiffusionRefine(cfg.dar_k, cfg.dar_steps, cfg.dar_alpha, seed=cfg.seed)
+    if cfg.rucm:
+        st['rucm'] = ComplementaryFusion(cfg.rucm_protocol, cfg.rucm_weighting)
+    if cfg.rerank_k > 0:
+        st['itm'] = ItmRerank(cfg.rerank_k, cfg.rerank_weight)  # Config refuses it without ITM
+    if cfg.dar:
+        st['dar'] = DiffusionRefine(cfg.dar_k, cfg.dar_steps, cfg.dar_alpha, seed=cfg.seed)
     return st
 
 # %% ../nbs/10_evaluate.ipynb #18080fcf
@@ -134,8 +139,10 @@ def run_stages(stages: dict, ctx: dict, fit: bool = False) -> dict[str, torch.Te
     scores, out = None, {}
     last = max((i for i, s in enumerate(stages.values()) if hasattr(s, 'fit')), default=-1) if fit else len(stages)
     for i, (name, stage) in enumerate(stages.items()):
-        if i > last: break                      # fitting needs nothing after the last fitted stage
-        if fit and hasattr(stage, 'fit'): stage.fit(scores, ctx)
+        if i > last:
+            break                      # fitting needs nothing after the last fitted stage
+        if fit and hasattr(stage, 'fit'):
+            stage.fit(scores, ctx)
         scores = out[name] = stage(scores, ctx)
     return out
 
@@ -155,7 +162,8 @@ def evaluate(model: CUMDR, split: RetrievalSplit, cfg: Config, stages: dict | No
                                                       enc=fit_enc or encode_split(model, fit_split, cfg))
         run_stages(stages, fit_ctx, fit=True)
     scores = run_stages(stages, ctx)
-    for name, s in scores.items(): check_finite_scores(s, f'the scores of stage {name!r}')  # before any metric
+    for name, s in scores.items():
+        check_finite_scores(s, f'the scores of stage {name!r}')  # before any metric
     return {name: retrieval_metrics(s, enc.query_pids, enc.gallery_pids) for name, s in scores.items()}
 
 def metrics_table(res: dict[str, dict[str, float]]) -> str:
@@ -195,10 +203,13 @@ def load_model(run_dir: str | Path, device: str | None = None, checkpoint: str =
                                 'config.yaml (a run writes config.yaml when it starts, '
                                 'best.pt after its first epoch and metrics.json at its end)')
     cfg = Config.load(run_dir / 'config.yaml')
-    if device: cfg.device = device
-    if cfg.num_classes is None: raise ValueError(f'{run_dir}/config.yaml has no num_classes: was the run started?')
+    if device:
+        cfg.device = device
+    if cfg.num_classes is None:
+        raise ValueError(f'{run_dir}/config.yaml has no num_classes: was the run started?')
     ck = run_dir / checkpoint
-    if not ck.exists(): raise FileNotFoundError(f'{ck} not found: {_missing_checkpoint(run_dir, train_it)}')
+    if not ck.exists():
+        raise FileNotFoundError(f'{ck} not found: {_missing_checkpoint(run_dir, train_it)}')
     advice = (f'Restart the run ({train_it}): it rewrites best.pt from last.pt; if last.pt cannot be read either, '
               'retrain it.')
     # the checkpoint holds every weight; the activation is the run's (QuickGELU for OpenAI weights), recorded in its
@@ -289,7 +300,8 @@ def load_inference_weights(path: str | Path, device: str = 'cpu') -> tuple[CUMDR
     model = CUMDR(cfg, cfg.num_classes)
     missing, unexpected = model.load_state_dict({k: v.float() for k, v in load_file(str(path)).items()}, strict=False)
     wrong = [k for k in missing if not k.startswith(tuple(info['dropped']))] + list(unexpected)
-    if wrong: raise CheckpointError(f'{path} does not fit the model its manifest describes: {wrong[:5]}')
+    if wrong:
+        raise CheckpointError(f'{path} does not fit the model its manifest describes: {wrong[:5]}')
     return model.to(device).eval(), cfg
 
 SHIPPED_MODELS = {'cumdr-small-default': 'the small default, cum+rucm+dar, seed 0, 1,000 synthetic identities'}

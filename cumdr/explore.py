@@ -80,7 +80,8 @@ class Explorer:
         if not isinstance(text, str) or not text.strip():
             raise ValueError(f'query text must be a non-empty string, got {text!r}')
         ids = self.tokenizer([text]).to(self.device)
-        with autocast_for(self.device, self.cfg.bf16): g, tokens, log_sigma = self.model.encode_text(ids)
+        with autocast_for(self.device, self.cfg.bf16):
+            g, tokens, log_sigma = self.model.encode_text(ids)
         keep = self.gallery.img_tokens is not None                      # token features only when a stage uses them
         return dict(txt_global=F.normalize(g.float(), dim=-1),
                     txt_tokens=tokens.to(self.gallery.img_tokens.dtype) if keep else None,
@@ -90,8 +91,10 @@ class Explorer:
     def query_context(self, text: str, true_pid: int | None = None, caption_index: int | None = None) -> dict:
         "An evaluation ctx with one query and the whole gallery, for the library's stages (pid -1 = unknown)."
         pid = torch.tensor([-1 if true_pid is None else int(true_pid)])
-        if caption_index is None: own = torch.tensor([-1])
-        else: own = self.split.caption_image_index[caption_index:caption_index + 1]
+        if caption_index is None:
+            own = torch.tensor([-1])
+        else:
+            own = self.split.caption_image_index[caption_index:caption_index + 1]
         enc = dataclasses.replace(self.gallery, query_pids=pid.to(self.device), **self.encode_query(text))
         split = dataclasses.replace(self.split, captions=[text], caption_pids=pid, caption_image_index=own)
         return dict(self.ctx, enc=enc, split=split)                     # shares the cached annotation features
@@ -111,7 +114,8 @@ class Explorer:
             caption_index = self._caption(caption_index)
             text = self.split.captions[caption_index] if text is None else text
             true_pid = int(self.split.caption_pids[caption_index]) if true_pid is None else int(true_pid)
-        if text is None: raise ValueError('query: give a text or a caption_index')
+        if text is None:
+            raise ValueError('query: give a text or a caption_index')
         rucm = self.stages.get('rucm')
         if rucm is not None and rucm.protocol == 'oracle' and caption_index is None:
             raise ValueError("this run fuses with rucm_protocol='oracle', which needs the query's own image: "
@@ -137,13 +141,16 @@ class Explorer:
             match = gallery_pids[top] == true_pid
             hits = (gallery_pids[final.argsort(descending=True)] == true_pid).nonzero()
             rank = int(hits[0]) + 1 if len(hits) else None
-            if dar is not None: dar['match'] = gallery_pids[dar['candidates']] == true_pid
+            if dar is not None:
+                dar['match'] = gallery_pids[dar['candidates']] == true_pid
         comp = None
         if rucm is not None:
             c, f = rucm.parts(ctx, slice(0, 1))                # the stage's own C(q, g) and u/(1+u) (1 when 'fixed')
             c = c[0].float().cpu()
-            if rucm.protocol == 'oracle': w = None
-            else: w = (rucm.beta * torch.as_tensor(f).float().cpu()).expand(1, len(c))[0]
+            if rucm.protocol == 'oracle':
+                w = None
+            else:
+                w = (rucm.beta * torch.as_tensor(f).float().cpu()).expand(1, len(c))[0]
             comp = dict(C=c[top], weight=None if w is None else w[top],
                         contribution=None if w is None else (w * c)[top],
                         beta=rucm.beta, protocol=rucm.protocol, annotations=[self.ann_texts[g] for g in top.tolist()])
@@ -208,7 +215,8 @@ def render_gaussians(res: dict, ax):
     """The query's and the top-k candidates' Gaussians, projected on the top-2 principal directions of the candidates'
     means."""
     g = res['gaussians']
-    if g is None: return _note(ax, NOTES['cum'])
+    if g is None:
+        return _note(ax, NOTES['cum'])
     mu = torch.cat([g['query_mu'][None], g['mu']])
     log_sigma = torch.cat([g['query_logsig'][None], g['logsig']])
     # the plane where the candidates differ most; the query's offset off it (mostly the modality gap) is in the title
@@ -226,7 +234,8 @@ def render_complementary(res: dict, ax, width: int = 62):
     """C(q, g) of each top-k candidate's annotation (bars, zoomed axis), the fused term w·C beside, the annotation as
     label."""
     c = res['comp']
-    if c is None: return _note(ax, NOTES['rucm'])
+    if c is None:
+        return _note(ax, NOTES['rucm'])
     C = c['C'].numpy()
     y = np.arange(len(C))
     ax.barh(y, C, color=_colors(res['match'], len(y)))
@@ -248,7 +257,8 @@ def render_diffusion(res: dict, axes):
     d = res['dar']
     if d is None:
         _note(axes[0], NOTES['dar'])
-        for ax in axes[1:]: ax.set_axis_off()
+        for ax in axes[1:]:
+            ax.set_axis_off()
         return axes
     S, K = d['x0'].shape
     shown = sorted(set(np.linspace(0, S - 1, min(len(axes), S)).round().astype(int).tolist()))
@@ -258,7 +268,8 @@ def render_diffusion(res: dict, axes):
         ax.set_ylim(min(lo, 0) - .05, hi + .05)
         ax.set_xticks([])
         ax.set_title(f"step {s + 1}/{S} (t={d['timesteps'][s]})", fontsize=8)
-    for ax in axes[len(shown):]: ax.set_axis_off()
+    for ax in axes[len(shown):]:
+        ax.set_axis_off()
     axes[0].set_ylabel('x̂0', fontsize=8)
     axes[0].set_xlabel(f'{K} candidates, by incoming rank', fontsize=7)
     return axes
@@ -273,11 +284,14 @@ def figure(res: dict, n_steps: int = 5):
     fig.suptitle(textwrap.shorten(res['text'], 160), fontsize=9)
     subs = np.atleast_1d(fig.subfigures(len(rows), 1, height_ratios=[h for _, h in rows]))
     for sub, (name, _) in zip(subs, rows):
-        if name == 'topk': render_topk(res, sub.subplots())
+        if name == 'topk':
+            render_topk(res, sub.subplots())
         if name == 'mid':
             axes = np.atleast_1d(sub.subplots(1, len(mid), width_ratios=[1, 1.6] if len(mid) == 2 else None))
-            for panel, ax in zip(mid, axes): panel(res, ax)
-        if name == 'dar': render_diffusion(res, sub.subplots(1, min(n_steps, len(res['dar']['timesteps']))))
+            for panel, ax in zip(mid, axes):
+                panel(res, ax)
+        if name == 'dar':
+            render_diffusion(res, sub.subplots(1, min(n_steps, len(res['dar']['timesteps']))))
     return fig
 
 def figure_png(fig, dpi: int = 90) -> bytes:
@@ -289,8 +303,10 @@ def figure_png(fig, dpi: int = 90) -> bytes:
 # %% ../nbs/12_explore.ipynb #ccbe421d
 def summary(res: dict) -> str:
     "One line: the query, the run's stages, the true pid and where its first match ranks."
-    if res['true_pid'] is None: truth = 'no true pid given'
-    else: truth = f"true pid {res['true_pid']}, first true match at rank {res['rank_true']}"
+    if res['true_pid'] is None:
+        truth = 'no true pid given'
+    else:
+        truth = f"true pid {res['true_pid']}, first true match at rank {res['rank_true']}"
     return f"{res['text']!r} -> {res['components']} run, stages {' -> '.join(res['stages'])}; {truth}"
 
 class ExplorerWidget(widgets.VBox):

@@ -25,7 +25,8 @@ def encode_annotations(model, texts: list[str], batch_size: int = 256, device=No
                        bf16: bool = False) -> torch.Tensor:
     """(G, D) L2-normalised features of the annotation texts, in batches, in eval mode: `model.encode_text`, the
     encoder the queries go through (with CUM on, the text Gaussian's mean) and the one the `ann` loss trains."""
-    if not len(texts): raise ValueError('encode_annotations: no annotation texts given')
+    if not len(texts):
+        raise ValueError('encode_annotations: no annotation texts given')
     device = torch.device(device) if device is not None else next(model.parameters()).device
     tokenizer = tokenizer or get_tokenizer()
     was_training = model.training
@@ -34,9 +35,11 @@ def encode_annotations(model, texts: list[str], batch_size: int = 256, device=No
     try:
         feats = []
         for s in range(0, len(texts), batch_size):
-            with autocast: g = model.encode_text(tokenizer(texts[s:s + batch_size]).to(device))[0]
+            with autocast:
+                g = model.encode_text(tokenizer(texts[s:s + batch_size]).to(device))[0]
             feats.append(g.float())
-    finally: model.train(was_training)
+    finally:
+        model.train(was_training)
     return F.normalize(torch.cat(feats), dim=-1)
 
 def annotation_alignment_loss(ann: torch.Tensor, v: torch.Tensor, pids: torch.Tensor, tau: float = .02) -> torch.Tensor:
@@ -68,8 +71,10 @@ def softmax_uncertainty(scores: torch.Tensor, tau: float) -> torch.Tensor:
 
 def fusion_weight(u: torch.Tensor | None, beta: float, weighting: str = 'uncertainty') -> torch.Tensor | float:
     "w = β u / (1 + u) ('uncertainty') or w = β ('fixed')."
-    if weighting == 'fixed': return beta
-    if weighting == 'uncertainty': return beta * u / (1 + u)
+    if weighting == 'fixed':
+        return beta
+    if weighting == 'uncertainty':
+        return beta * u / (1 + u)
     raise ValueError(f"unknown weighting {weighting!r}; expected 'uncertainty' or 'fixed'")
 
 # %% ../nbs/06a_fusion.ipynb #eab27f83
@@ -121,14 +126,17 @@ class ComplementaryFusion:
         enc = ctx['enc']
         feats = annotation_features(ctx)
         c = complementary_scores(enc.txt_global[rows], feats)
-        if self.weighting == 'fixed': return c, 1.
+        if self.weighting == 'fixed':
+            return c, 1.
         u = fusion_uncertainty(enc, rows, ctx['cfg'].tau)
         return c, fusion_weight(u, 1., 'uncertainty')
 
-    def _chunks(self, n): return [slice(s, s + self.chunk) for s in range(0, n, self.chunk)]
+    def _chunks(self, n):
+        return [slice(s, s + self.chunk) for s in range(0, n, self.chunk)]
 
     def _scores(self, scores, ctx):
-        if scores is not None: return scores.float()
+        if scores is not None:
+            return scores.float()
         e = ctx['enc']
         return e.txt_global.float() @ e.img_global.float().T
 
@@ -144,7 +152,8 @@ class ComplementaryFusion:
         return out
 
     def __call__(self, scores, ctx) -> torch.Tensor:
-        if self.protocol == 'oracle': return self.oracle(scores, ctx)
+        if self.protocol == 'oracle':
+            return self.oracle(scores, ctx)
         if self.beta is None:
             raise RuntimeError('ComplementaryFusion: no beta; call fit(val_scores, val_ctx) first or pass beta=')
         scores = self._scores(scores, ctx)
@@ -156,7 +165,8 @@ class ComplementaryFusion:
 
     def fit(self, scores, ctx) -> 'ComplementaryFusion':
         "Choose β on validation data by R@1 (ties: mAP, then the smaller β)."
-        if self.protocol == 'oracle': return self
+        if self.protocol == 'oracle':
+            return self
         scores = self._scores(scores, ctx)
         enc = ctx['enc']
         pieces = [self.parts(ctx, r) for r in self._chunks(len(scores))]
@@ -180,11 +190,13 @@ def plot_uncertainty_hist(u: torch.Tensor, query_pids, gallery_pids, scores: tor
         match = qp[:, None] == gp[None]
         a, b, la, lb = u[match], u[~match], 'matched pairs', 'unmatched pairs'
     else:
-        if scores is None: raise ValueError('a query-level u needs the scores to tell right from wrong top-1')
+        if scores is None:
+            raise ValueError('a query-level u needs the scores to tell right from wrong top-1')
         ok = gp[scores.detach().cpu().argmax(1)] == qp
         u = u.reshape(-1)
         a, b, la, lb = u[ok], u[~ok], 'top-1 right', 'top-1 wrong'
-    for x, lab in ((a, la), (b, lb)): ax.hist(x.numpy(), bins=bins, density=True, alpha=.55, label=f'{lab} ({len(x)})')
+    for x, lab in ((a, la), (b, lb)):
+        ax.hist(x.numpy(), bins=bins, density=True, alpha=.55, label=f'{lab} ({len(x)})')
     ax.set(xlabel='uncertainty u', ylabel='density')
     ax.legend(fontsize=8)
     return ax
@@ -193,10 +205,12 @@ def plot_fusion_example(scores: torch.Tensor, comp: torch.Tensor, weight, query:
                         k: int = 8, axes=None):
     "One query's top-k by S (left) and by S' = S + w C (right), bars split into S and w·C; green = same person."
     import matplotlib.pyplot as plt
-    if axes is None: _, axes = plt.subplots(1, 2, figsize=(9, 2.8), sharey=True)
+    if axes is None:
+        _, axes = plt.subplots(1, 2, figsize=(9, 2.8), sharey=True)
     s, c = scores[query].detach().float().cpu(), comp[query].detach().float().cpu()
     w = torch.as_tensor(weight, dtype=torch.float32).cpu()
-    if w.ndim: w = w[query]                      # w (Q,), (Q, 1) or (Q, G): this query's weight(s); else one β
+    if w.ndim:
+        w = w[query]                      # w (Q,), (Q, 1) or (Q, G): this query's weight(s); else one β
     w = w.expand_as(s)
     fused = s + w * c
     gp, qp = torch.as_tensor(gallery_pids).cpu(), int(torch.as_tensor(query_pids)[query])
@@ -205,7 +219,8 @@ def plot_fusion_example(scores: torch.Tensor, comp: torch.Tensor, weight, query:
         col = ['tab:green' if gp[j] == qp else 'tab:grey' for j in order.tolist()]
         x = torch.arange(len(order))
         ax.bar(x, s[order], color=col)
-        if ax is axes[1]: ax.bar(x, (w * c)[order], bottom=s[order], color=col, alpha=.45, hatch='//', edgecolor='k')
+        if ax is axes[1]:
+            ax.bar(x, (w * c)[order], bottom=s[order], color=col, alpha=.45, hatch='//', edgecolor='k')
         ax.set_xticks(x, [str(j) for j in order.tolist()], fontsize=7)
         ax.set(title=title, xlabel='gallery index')
     axes[0].set_ylabel('score')

@@ -48,7 +48,8 @@ def image_cache(paths: list[str], image_size: tuple[int, int], cache_dir: str | 
     file = cache_dir / f'images-{h}x{w}-{len(paths)}-{cache_fingerprint(paths, image_size)[:20]}.npy'
     if not file.exists():
         arr = np.empty((len(paths), 3, h, w), dtype=np.uint8)
-        for i, p in enumerate(paths): arr[i] = decode_resized(p, image_size).numpy()
+        for i, p in enumerate(paths):
+            arr[i] = decode_resized(p, image_size).numpy()
         with atomic_file(file) as tmp:
             np.save(tmp, arr)
         atomic_write_text(file.with_suffix('.json'), json.dumps(dict(image_size=[h, w], paths=list(paths)), indent=0))
@@ -129,13 +130,16 @@ class CachedTrainDataset(Dataset):
         self.rows = [index[s.image_path] for s in samples]
         self.tokens = tokenizer([s.caption for s in samples])
         self.ann_tokens = None if annotations is None else tokenizer(annotations)
-    def __len__(self): return len(self.samples)
+    def __len__(self):
+        return len(self.samples)
     def __getitem__(self, i):
         s = self.samples[i]
         tok = self.tokens[i]
         out = dict(pids=s.pid, image_ids=s.image_id, images=self.cache[self.rows[i]].clone(), caption_ids=tok)
-        if self.mlm: out['mlm_ids'], out['mlm_labels'] = mlm_mask(tok)
-        if self.ann_tokens is not None: out['ann_ids'] = self.ann_tokens[i]
+        if self.mlm:
+            out['mlm_ids'], out['mlm_labels'] = mlm_mask(tok)
+        if self.ann_tokens is not None:
+            out['ann_ids'] = self.ann_tokens[i]
         if self.levels:   # IVT: the same uint8 image once per view; `device_augment` augments each on its own
             views = {key: out['images'].clone() for key in LEVEL_IMAGE_KEYS}
             out.update(views, **level_captions(s.caption, self.tokenizer))

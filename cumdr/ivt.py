@@ -95,7 +95,8 @@ class ImageEmbedding(nn.Module):
         self.cls = nn.Parameter(torch.zeros(width))
         self.position = nn.Parameter(torch.zeros(1 + self.grid[0] * self.grid[1], width))
         self.modality_type = nn.Parameter(torch.zeros(width))
-        for p in (self.cls, self.position, self.modality_type): nn.init.trunc_normal_(p, std=.02)
+        for p in (self.cls, self.position, self.modality_type):
+            nn.init.trunc_normal_(p, std=.02)
 
     def forward(self, images: torch.Tensor) -> torch.Tensor:
         x = self.patch(images).flatten(2).transpose(1, 2)                  # (B, h·w, C), row-major patches
@@ -110,7 +111,8 @@ class TextEmbedding(nn.Module):
         self.position = nn.Embedding(context_length, width)
         self.modality_type = nn.Parameter(torch.zeros(width))
         self.ln = nn.LayerNorm(width, eps=1e-12)
-        for p in (self.word.weight, self.position.weight, self.modality_type): nn.init.trunc_normal_(p, std=.02)
+        for p in (self.word.weight, self.position.weight, self.modality_type):
+            nn.init.trunc_normal_(p, std=.02)
 
     def forward(self, ids: torch.Tensor) -> torch.Tensor:
         return self.ln(self.word(ids) + self.position.weight[:ids.shape[1]] + self.modality_type)
@@ -140,11 +142,13 @@ class IVTTower(nn.Module):
     def _init_linear(m: nn.Module):
         if isinstance(m, nn.Linear):   # ViT's and BERT's initialisation: small weights, zero biases
             nn.init.trunc_normal_(m.weight, std=.02)
-            if m.bias is not None: nn.init.zeros_(m.bias)
+            if m.bias is not None:
+                nn.init.zeros_(m.bias)
 
     def forward(self, x: torch.Tensor, modality: str, pad: torch.Tensor | None = None) -> torch.Tensor:
         "Embedded tokens (B, N, C) of `modality` -> output tokens (B, N, C)."
-        for block in self.blocks: x = block(x, modality, pad)
+        for block in self.blocks:
+            x = block(x, modality, pad)
         return self.ln_final(x)
 
 # %% ../nbs/19_ivt.ipynb #32e6d2c4
@@ -158,7 +162,8 @@ class IVTBackbone(nn.Module):
     `token_drop` > 0, each call drops one random set of tokens for its whole batch (`dropped_token_keep`)."""
     def __init__(self, name: str = 'ivt-tiny', image_size=(96, 32), token_drop: float = 0.):
         super().__init__()
-        if name not in IVT_CONFIGS: raise ValueError(f'unknown IVT size {name!r}; expected one of {list(IVT_CONFIGS)}')
+        if name not in IVT_CONFIGS:
+            raise ValueError(f'unknown IVT size {name!r}; expected one of {list(IVT_CONFIGS)}')
         cfg = IVT_CONFIGS[name]
         self.tower = IVTTower(cfg['width'], cfg['layers'], cfg['heads'], cfg['mlp_ratio'], cfg['patch'],
                               tuple(image_size))
@@ -166,7 +171,8 @@ class IVTBackbone(nn.Module):
 
     def _training_keep(self, n_tokens: int, device) -> torch.Tensor | None:
         "The tokens that stay in this training step (None: all of them; always None in evaluation)."
-        if not self.training or self.token_drop <= 0: return None
+        if not self.training or self.token_drop <= 0:
+            return None
         return dropped_token_keep(n_tokens, self.token_drop, device=device)
 
     def encode_image(self, images: torch.Tensor, keep: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
@@ -175,7 +181,8 @@ class IVTBackbone(nn.Module):
         x = self.tower.image_embedding(images)
         if keep is None:
             batch_keep = self._training_keep(x.shape[1], x.device)
-            if batch_keep is not None: x = x[:, batch_keep]
+            if batch_keep is not None:
+                x = x[:, batch_keep]
         else:
             patches = x[:, 1:].gather(1, keep[..., None].expand(-1, -1, x.shape[-1]))
             x = torch.cat([x[:, :1], patches], 1)
@@ -191,9 +198,11 @@ class IVTBackbone(nn.Module):
         pad = eot_padding(ids)
         x = self.tower.text_embedding(ids)
         keep = self._training_keep(n, ids.device)
-        if keep is not None: x, pad = x[:, keep], pad[:, keep]
+        if keep is not None:
+            x, pad = x[:, keep], pad[:, keep]
         out = self.tower(x, 'text', pad).masked_fill(pad[..., None], 0.)   # attention is bidirectional, padding masked
-        if keep is not None: out = out.new_zeros(len(ids), n, out.shape[-1]).index_copy(1, keep, out)
+        if keep is not None:
+            out = out.new_zeros(len(ids), n, out.shape[-1]).index_copy(1, keep, out)
         return out[:, 0], F.pad(out, (0, 0, 0, length - n))
 
 def build_ivt_backbone(name: str, pretrained: str | None = None, image_size=(96, 32),
@@ -207,7 +216,8 @@ def build_ivt_backbone(name: str, pretrained: str | None = None, image_size=(96,
     if pretrained:
         from cumdr.backbone import read_state_dict
         state = read_state_dict(pretrained)
-        try: backbone.load_state_dict(state)
+        try:
+            backbone.load_state_dict(state)
         except RuntimeError as e:
             raise ValueError(f'{pretrained}: weights do not fit the {name} tower: {str(e)[:300]}') from None
     return backbone

@@ -174,7 +174,8 @@ def negatives_tau(tau: float, itm_tau: float | None, itm_random_epochs: float, e
     """The temperature ITM's negatives are drawn at: infinite (uniform among other identities) for the first
     `itm_random_epochs`, so that the head learns what a match is before it meets look-alikes, then `itm_tau`
     (or the contrastive `tau` when None)."""
-    if epoch < itm_random_epochs: return math.inf
+    if epoch < itm_random_epochs:
+        return math.inf
     return tau if itm_tau is None else itm_tau
 
 def _itm(model, out, gather, *, tau, itm_tau, itm_random_epochs, epoch):

@@ -58,7 +58,8 @@ def ucm_per_sample(t: torch.Tensor, v: torch.Tensor, pids_t: torch.Tensor, pids_
 # %% ../nbs/06_matching.ipynb #903cf2cf
 def curriculum_curve(n: int, epoch: float, epochs: float, A: float = .7) -> torch.Tensor:
     "c_k = 1 + A tanh(θ_k δ) for ranks k = 0..n-1 at a (fractional) epoch of `epochs`."
-    if epochs <= 0: raise ValueError(f'epochs must be positive, got {epochs}')
+    if epochs <= 0:
+        raise ValueError(f'epochs must be positive, got {epochs}')
     theta = 2 * (torch.arange(n, dtype=torch.float64) + .5) / n - 1
     delta = min(max(1 - 2 * epoch / epochs, -1.), 1.)   # clamped: an epoch past the end keeps the final weights
     return (1 + A * torch.tanh(theta * delta)).float()
@@ -75,7 +76,8 @@ def curriculum_weights(u: torch.Tensor, epoch: float, epochs: float, A: float = 
 def plot_curriculum(batch_size: int = 64, epochs: int = 60, A: float = .7, axes=None):
     "Heatmap of the curriculum weight (rank × epoch) and the curves at a few epochs."
     import matplotlib.pyplot as plt
-    if axes is None: _, axes = plt.subplots(1, 2, figsize=(9, 3))
+    if axes is None:
+        _, axes = plt.subplots(1, 2, figsize=(9, 3))
     ep = torch.linspace(0, epochs, 61)
     c = torch.stack([curriculum_curve(batch_size, e.item(), epochs, A) for e in ep], 1).flip(0)  # row 0 = most certain
     im = axes[0].imshow(c, aspect='auto', cmap='coolwarm', vmin=1 - A, vmax=1 + A, extent=(0, epochs, batch_size, 0))

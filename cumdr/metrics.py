@@ -67,7 +67,8 @@ def retrieval_metrics(sims: torch.Tensor, query_pids, gallery_pids, chunk: int =
     for s in range(0, len(sims), chunk):
         pq = per_query_metrics(*match_ranks(sims[s:s + chunk], query_pids[s:s + chunk], gallery_pids),
                                len(sims[s:s + chunk]))
-        for k in METRICS: sums[k] += pq[k].sum().item()
+        for k in METRICS:
+            sums[k] += pq[k].sum().item()
     return {k: 100 * v / len(sims) for k, v in sums.items()}
 
 # %% ../nbs/02_metrics.ipynb #511829a6

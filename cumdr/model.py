@@ -196,7 +196,8 @@ class Config:
                     pass
                 else:
                     setattr(self, f.name, value)
-            if f.name == 'image_size': continue  # checked below, with the backbone's patch size
+            if f.name == 'image_size':
+                continue  # checked below, with the backbone's patch size
             if not _is_a(value, hint):
                 raise ValueError(f'Config.{f.name}={value!r} (type '
                                  f'{type(value).__name__}): expected {_type_words(hint)}')
@@ -216,14 +217,17 @@ class Config:
                 raise ValueError(f'Config.{name}={value!r}: expected {allowed}{_RANGE_NOTES.get(name, "")}')
         for name in _POSITIVE:
             value = getattr(self, name)
-            if value is not None and value <= 0: raise ValueError(f'Config.{name}={value!r}: expected a number above 0')
+            if value is not None and value <= 0:
+                raise ValueError(f'Config.{name}={value!r}: expected a number above 0')
         bad_weights = {k: v for k, v in self.loss_weights.items()
                        if not isinstance(k, str) or not _is_a(v, float) or v < 0}
-        if bad_weights: raise ValueError(f'Config.loss_weights has {bad_weights}: expected loss name -> number >= 0')
+        if bad_weights:
+            raise ValueError(f'Config.loss_weights has {bad_weights}: expected loss name -> number >= 0')
         if self.dar_steps > self.dar_T:
             raise ValueError(f'Config.dar_steps={self.dar_steps}: expected '
                              f'at most dar_T={self.dar_T} (DDIM skips steps)')
-        if not self.output_dir: raise ValueError("Config.output_dir='': expected the run directory's path")
+        if not self.output_dir:
+            raise ValueError("Config.output_dir='': expected the run directory's path")
         try:
             torch.device(self.device)
         except RuntimeError:
@@ -314,9 +318,12 @@ def _value_size(value, limit: int = MAX_VALUE_SIZE) -> int:
             stack.pop()
             continue
         count += 1 + (len(v) if isinstance(v, str) else 0)
-        if count > limit: return count
-        if isinstance(v, dict): stack.append(itertools.chain.from_iterable(v.items()))
-        elif isinstance(v, (list, tuple)): stack.append(iter(v))
+        if count > limit:
+            return count
+        if isinstance(v, dict):
+            stack.append(itertools.chain.from_iterable(v.items()))
+        elif isinstance(v, (list, tuple)):
+            stack.append(iter(v))
     return count
 
 def check_value_sizes(fields: dict, source: str = 'Config') -> None:
@@ -335,9 +342,12 @@ def _is_a(value, hint) -> bool:
     "Whether `value` fits the annotation `hint`: a bool is not an int, an int is a float, None fits `X | None`."
     if isinstance(hint, types.UnionType) or typing.get_origin(hint) is typing.Union:
         return any(_is_a(value, h) for h in typing.get_args(hint))
-    if hint is type(None): return value is None
-    if hint in (int, float) and isinstance(value, bool): return False
-    if hint is float: return isinstance(value, (int, float))
+    if hint is type(None):
+        return value is None
+    if hint in (int, float) and isinstance(value, bool):
+        return False
+    if hint is float:
+        return isinstance(value, (int, float))
     return isinstance(value, hint)
 
 def _type_words(hint) -> str:
@@ -359,9 +369,11 @@ def _checked_image_size(value, backbone: str) -> tuple[int, int]:
         except yaml.YAMLError:
             raise ValueError(f'{where}: expected [height, width], e.g. [384, 128]') from None
     pair = isinstance(value, (list, tuple)) and len(value) == 2 and all(type(v) is int for v in value)
-    if not pair: raise ValueError(f'{where}: expected [height, width], two integers, e.g. [384, 128]')
+    if not pair:
+        raise ValueError(f'{where}: expected [height, width], two integers, e.g. [384, 128]')
     height, width = value
-    if height <= 0 or width <= 0: raise ValueError(f'{where}: height and width must be positive')
+    if height <= 0 or width <= 0:
+        raise ValueError(f'{where}: height and width must be positive')
     patch = image_patch_size(backbone)
     if patch and (height % patch or width % patch):
         suggestion = [max(patch, round(side / patch) * patch) for side in (height, width)]
@@ -379,7 +391,8 @@ RESULT_NEUTRAL_FIELDS = ('device', 'eval_batch_size', 'log_every', 'output_dir',
 
 def _field_values(config: Config | dict) -> dict:
     "Every field of a Config, or of a config as saved (a dict, in which fields an older cumdr lacked take defaults)."
-    if isinstance(config, Config): config = dataclasses.asdict(config)
+    if isinstance(config, Config):
+        config = dataclasses.asdict(config)
     defaults = {f.name: f.default_factory() if f.default_factory is not dataclasses.MISSING else f.default
                 for f in dataclasses.fields(Config)}
     values = {**defaults, **config}
@@ -458,9 +471,12 @@ def component_losses(cfg: Config) -> list[str]:
     names = parse_loss_names(cfg.loss_names)
     if cfg.cum:
         names = [CUM_LOSS_SWAP.get(n, n) for n in names] + CUM_EXTRA_LOSSES
-        if cfg.cum_variant == 'pcme': names.append('pcme')
-    if cfg.rucm: names += ['ucm', 'ann']
-    if cfg.dar: names += ['dar']
+        if cfg.cum_variant == 'pcme':
+            names.append('pcme')
+    if cfg.rucm:
+        names += ['ucm', 'ann']
+    if cfg.dar:
+        names += ['dar']
     return list(dict.fromkeys(names))
 
 def text_padding(ids: torch.Tensor) -> torch.Tensor:
@@ -474,10 +490,12 @@ def load_fusion_weights(model: nn.Module, cfg: Config) -> list[str]:
     `FUSION_PREFIX` keys) into the modules of `model` that have them; returns the names of the modules loaded. A file
     without them (an open_clip release) or a module of another shape (cross_layers, cross_heads) leaves the random
     initialisation."""
-    if not cfg.pretrained: return []
+    if not cfg.pretrained:
+        return []
     shipped = (cfg.backbone, cfg.pretrained) in SHIPPED
     path = str(shipped_weights(cfg.backbone, cfg.pretrained)) if shipped else str(cfg.pretrained)
-    if not (path.endswith('.safetensors') and Path(path).is_file()): return []   # open_clip tags have none
+    if not (path.endswith('.safetensors') and Path(path).is_file()):
+        return []   # open_clip tags have none
     from safetensors import safe_open
     with safe_open(str(path), 'pt') as f:
         keys = [k for k in f.keys() if k.startswith(FUSION_PREFIX)]
@@ -486,9 +504,11 @@ def load_fusion_weights(model: nn.Module, cfg: Config) -> list[str]:
     for name in FUSION_MODULES:
         module = getattr(model, name, None)
         part = {k.removeprefix(name + '.'): v for k, v in state.items() if k.startswith(name + '.')}
-        if module is None or not part: continue
+        if module is None or not part:
+            continue
         own = module.state_dict()
-        if set(part) != set(own) or any(part[k].shape != own[k].shape for k in own): continue
+        if set(part) != set(own) or any(part[k].shape != own[k].shape for k in own):
+            continue
         module.load_state_dict(part)
         loaded.append(name)
     return loaded
@@ -510,13 +530,17 @@ class CUMDR(nn.Module):
             nn.init.zeros_(self.classifier.bias)
         if {'mlm', 'itm', 'dmlm', 'ditm'} & set(self.loss_names):
             self.cross = CrossModalEncoder(d, cfg.cross_heads, cfg.cross_layers, cfg.cross_residual)
-        if {'mlm', 'dmlm'} & set(self.loss_names): self.mlm_head = MLMHead(d, self.backbone.vocab_size)
-        if {'itm', 'ditm'} & set(self.loss_names): self.itm_head = nn.Linear(d, 2)
+        if {'mlm', 'dmlm'} & set(self.loss_names):
+            self.mlm_head = MLMHead(d, self.backbone.vocab_size)
+        if {'itm', 'ditm'} & set(self.loss_names):
+            self.itm_head = nn.Linear(d, 2)
         if cfg.cum:  # the cross-modal Gaussian head only where D-ITM / D-MLM use it, the PCME scalars only for PCME
             self.cum = CUMHeads(d, cfg.cross_heads, cross=bool({'ditm', 'dmlm'} & set(self.loss_names)),
                                 pcme='pcme' in self.loss_names)
-        if cfg.dar: self.denoiser, self.diffusion = CandidateDenoiser(d), GaussianDiffusion(cfg.dar_T)
-        if cfg.lfa: self.lfa = LatentFeatureAlignment(d, cfg.lfa_prototypes, cfg.lfa_layers, heads=8)
+        if cfg.dar:
+            self.denoiser, self.diffusion = CandidateDenoiser(d), GaussianDiffusion(cfg.dar_T)
+        if cfg.lfa:
+            self.lfa = LatentFeatureAlignment(d, cfg.lfa_prototypes, cfg.lfa_layers, heads=8)
         self.fusion_pretrained = load_fusion_weights(self, cfg)
         if 'mae' in self.loss_names:  # SEN's restoration decoder: one token per patch of the training image
             patch = image_patch_size(cfg.backbone)
@@ -552,15 +576,19 @@ class CUMDR(nn.Module):
         if hasattr(self, 'mlm_head'):
             out['mlm_tokens'] = self.backbone.encode_text(batch['mlm_ids'])[1]
             out['mlm_labels'] = batch['mlm_labels']
-        if self.cfg.cum: out.update(gaussian_features(self.cum, out))   # mu replaces the point features
-        if self.cfg.rucm: out['ann_global'] = self.encode_text(batch['ann_ids'])[0]
-        if hasattr(self, 'mae_decoder'): out['images'] = batch['images']   # SEN restores them from a grey, masked copy
+        if self.cfg.cum:
+            out.update(gaussian_features(self.cum, out))   # mu replaces the point features
+        if self.cfg.rucm:
+            out['ann_global'] = self.encode_text(batch['ann_ids'])[0]
+        if hasattr(self, 'mae_decoder'):
+            out['images'] = batch['images']   # SEN restores them from a grey, masked copy
         return out
 
     def encode_image(self, images: torch.Tensor):
         "(global, tokens, log sigma of the global Gaussian or None): the representation retrieval uses."
         g, t = self.backbone.encode_image(images)
-        if not self.cfg.cum: return self.fuse_image(g, t), t, None
+        if not self.cfg.cum:
+            return self.fuse_image(g, t), t, None
         mu, log_sigma = self.cum.image(t)
         return mu[:, 0], mu, log_sigma[:, 0]
 
@@ -568,7 +596,8 @@ class CUMDR(nn.Module):
         "(global, tokens, log sigma of the global Gaussian or None) of token ids (B, L)."
         g, t = self.backbone.encode_text(ids)
         pad = text_padding(ids)
-        if not self.cfg.cum: return self.fuse_text(g, t, pad), t, None
+        if not self.cfg.cum:
+            return self.fuse_text(g, t, pad), t, None
         mu, log_sigma = self.cum.text(t, pad)
         rows, eot = torch.arange(len(ids), device=ids.device), eot_index(pad)
         return mu[rows, eot], mu, log_sigma[rows, eot]
@@ -583,6 +612,7 @@ class CUMDR(nn.Module):
         n = max(int((~txt_pad).sum(1).max()), 1)  # nothing after the longest caption's end matters (masked)
         txt_tokens, txt_pad = txt_tokens[:, :n], txt_pad[:, :n]
         h = self.cross(txt_tokens, img_tokens, txt_pad)
-        if self.cfg.cum and self.cum.cross is not None: h = self.cum.cross(h, txt_pad)[0]  # the cross Gaussian's mean
+        if self.cfg.cum and self.cum.cross is not None:
+            h = self.cum.cross(h, txt_pad)[0]  # the cross Gaussian's mean
         lg = self.itm_head(summary_token(h, txt_pad)).float()   # the end-of-text token (see 04_losses)
         return lg[:, 1] - lg[:, 0]

@@ -29,7 +29,8 @@ _PROFILE = {'man': dict(chest=(.54, .46), waist=(.52, .44), hip=(.46, .44)),   #
 _LEVELS = dict(shoulder=1.15, chest=2.0, waist=2.9, hip=3.95)  # heights (head units below the crown)
 _COAT_HEM = 5.6                                                   # a coat reaches the knees
 
-def _jit(rgb, d): return tuple(int(np.clip(c + e, 0, 255)) for c, e in zip(rgb, d))
+def _jit(rgb, d):
+    return tuple(int(np.clip(c + e, 0, 255)) for c, e in zip(rgb, d))
 
 def _tone(rng, lo: int, hi: int, tint: int) -> tuple:
     "A greyish colour: a grey level in [lo, hi) with a faint per-channel tint, as most of a street scene."
@@ -50,9 +51,11 @@ def _street(rng, W: int, H: int) -> Image.Image:
 def _stripes(draw, box, colour, step, vertical=False, width=1):
     x0, y0, x1, y1 = box
     if vertical:
-        for x in np.arange(x0, x1, step): draw.line([(x, y0), (x, y1)], fill=colour, width=width)
+        for x in np.arange(x0, x1, step):
+            draw.line([(x, y0), (x, y1)], fill=colour, width=width)
     else:
-        for y in np.arange(y0, y1, step): draw.line([(x0, y), (x1, y)], fill=colour, width=width)
+        for y in np.arange(y0, y1, step):
+            draw.line([(x0, y), (x1, y)], fill=colour, width=width)
 
 def _paint(img: Image.Image, outline, cloth) -> None:
     "Fill the shapes that `outline(draw, fill)` draws with `cloth`: a colour, or an image (a patterned fabric)."
@@ -102,16 +105,22 @@ class Figure:
     sleeve: float                        # the part of an arm its sleeve covers
     cloth: object                        # the top's fabric: a colour, or an image with stripes or checks
 
-    def x(self, k): return self.cx + k * self.u   # k head units right of the centre line
-    def y(self, k): return self.top + k * self.u  # k head units below the crown
+    def x(self, k):
+        return self.cx + k * self.u   # k head units right of the centre line
+    def y(self, k):
+        return self.top + k * self.u  # k head units below the crown
     @property
-    def side(self): return self.view == 'side'
+    def side(self):
+        return self.view == 'side'
     @property
-    def front(self): return self.view == 'front'
+    def front(self):
+        return self.view == 'front'
     @property
-    def seam(self): return dict(width=max(1, int(.1 * self.u)))  # outlines of bags, hats and locks
+    def seam(self):
+        return dict(width=max(1, int(.1 * self.u)))  # outlines of bags, hats and locks
     @property
-    def t(self): return _TORSO[self.attrs['gender']]
+    def t(self):
+        return _TORSO[self.attrs['gender']]
 
 def pose_figure(attrs: dict, look: dict, view: str, rng: np.random.Generator, W: int, H: int) -> Figure:
     """Frame and pose one person. No random draw here depends on the attributes (nor do the scene's before, the

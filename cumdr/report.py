@@ -44,7 +44,8 @@ def canonical_row(components: str) -> str:
 def row_components(row: str) -> set[str]:
     "The components switched on in a row: 'cum+dar' -> {'cum', 'dar'}; a method's: 'cumdr' -> all three, 'sen' -> none."
     row = canonical_row(row)
-    if row in METHODS: row = METHOD_ROWS.get(row, BASELINE)
+    if row in METHODS:
+        row = METHOD_ROWS.get(row, BASELINE)
     return set(row.split('+')) - {'none'}
 
 def run_parameters(row: str) -> dict:
@@ -94,7 +95,8 @@ METRICS = ('R1', 'R5', 'R10', 'mAP', 'mINP')   # the test metrics every table re
 
 def fmt_stat(s: dict | None, digits: int = 2) -> str:
     "'mean ± std' ('—' when there is no value)."
-    if not s or s.get('mean') is None: return '—'
+    if not s or s.get('mean') is None:
+        return '—'
     return f"{s['mean']:.{digits}f} ± {s['std']:.{digits}f}"
 
 def markdown_table(results: dict) -> str:
@@ -112,7 +114,8 @@ def markdown_table(results: dict) -> str:
 def untrained_itm_note(results: dict) -> str:
     "The footnote for rows (marked †) whose ITM / D-ITM head ended at its prior in some runs; '' when none did."
     flagged = {r: v for r, v in results['rows'].items() if v.get('itm_untrained')}
-    if not flagged: return ''
+    if not flagged:
+        return ''
     counts = ', '.join(f"{r} {v['itm_untrained']} of {v['n']}" for r, v in flagged.items())
     return (f'\n\n† The ITM / D-ITM loss ended at its prior ({ITM_PRIOR:.3f}, a 1:2 mix) in {counts} runs: their ITM '
             're-ranking stage scores with an untrained head, and where it is the final stage these numbers include it.')
@@ -160,7 +163,8 @@ def training_of(row: str) -> str:
     """The training a row's runs come from (with their seeds): its components without the stage components
     ('cum+dar' -> 'cum', 'dar' -> 'none'); a method that is an ablation row: that row's; another method: its own."""
     row = canonical_row(row)
-    if row in METHODS and row not in METHOD_ROWS: return row
+    if row in METHODS and row not in METHOD_ROWS:
+        return row
     on = row_components(row) - set(STAGE_COMPONENTS)
     return '+'.join(c for c in COMPONENTS if c in on) or BASELINE
 
@@ -186,10 +190,12 @@ def per_training(rows: dict, stat, keep=None) -> list[tuple]:
         t, s = training_of(r), stat(rows[r]) or {}
         vals = by_seed(rows[r], s)
         if not vals:
-            if any(k == t for k, _ in taken): continue
+            if any(k == t for k, _ in taken):
+                continue
             vals = {f'{r} #{i}': x for i, x in enumerate(s.get('values') or [])}
         for seed, x in vals.items():
-            if (t, seed) in taken or x is None: continue
+            if (t, seed) in taken or x is None:
+                continue
             taken.add((t, seed))
             out.append((t, seed, x))
     return out
@@ -197,8 +203,10 @@ def per_training(rows: dict, stat, keep=None) -> list[tuple]:
 def basis(runs) -> str:
     "What a statistic rests on, from its (training, seed) runs: '12 runs = 4 distinct trainings × 3 seeds'."
     per = {}
-    for t, s in set(runs): per[t] = per.get(t, 0) + 1
-    if not per: return 'no runs'
+    for t, s in set(runs):
+        per[t] = per.get(t, 0) + 1
+    if not per:
+        return 'no runs'
     n, k = sum(per.values()), sorted(set(per.values()))
     ts = f"{len(per)} distinct training{'s' if len(per) != 1 else ''}"
     each = f" × {k[0]} seed{'s' if k[0] != 1 else ''}" if len(k) == 1 else f' ({k[0]}-{k[-1]} seeds each)'
@@ -219,17 +227,21 @@ def shared_trainings(rows: dict) -> dict:
     pairs, same, epoch, runs = 0, 0, 0, []
     for r, v in rows.items():
         b = training_of(r)
-        if b == r or b not in rows: continue
+        if b == r or b not in rows:
+            continue
         g, g0 = by_seed(v, v.get('global_R1')), by_seed(rows[b], rows[b].get('global_R1'))
         e, e0 = (dict(zip(rows[x]['seeds'], rows[x].get('best_epoch') or [])) for x in (r, b))
         for s in sorted(set(g) & set(g0)):
             pairs += 1
             runs.append((b, s))
-            if math.isclose(g[s], g0[s], abs_tol=1e-9): same += 1
-            elif e.get(s) != e0.get(s): epoch += 1
+            if math.isclose(g[s], g0[s], abs_tol=1e-9):
+                same += 1
+            elif e.get(s) != e0.get(s):
+                epoch += 1
     return dict(pairs=pairs, same_global=same, other_epoch=epoch, runs=runs)
 
-def _with(row: str, comp: str) -> str: return canonical_row('+'.join(row_components(row) | {comp}))
+def _with(row: str, comp: str) -> str:
+    return canonical_row('+'.join(row_components(row) | {comp}))
 
 def main_effects(rows: dict, metric: str = 'R1', alpha: float = .05) -> dict[str, dict]:
     """Main effect of each component over the 2^3 rows (results['rows']), paired by seed over distinct trainings;
@@ -239,7 +251,8 @@ def main_effects(rows: dict, metric: str = 'R1', alpha: float = .05) -> dict[str
     effect: paired_gain of the per-seed contrasts, with `per_seed`, `seeds` and `runs` (training, seed)."""
     x = {r: by_seed(rows.get(r) or {}, ((rows.get(r) or {}).get('test') or {}).get(metric)) for r in ROWS}
     seeds = sorted(set.intersection(*(set(v) for v in x.values())))
-    if not seeds: return {}
+    if not seeds:
+        return {}
     plain = [r for r in ROWS if not row_components(r) & set(STAGE_COMPONENTS)]   # one row per training
     runs = [(training_of(r), s) for r in plain for s in seeds]
     out = {}
@@ -257,12 +270,15 @@ def main_effects(rows: dict, metric: str = 'R1', alpha: float = .05) -> dict[str
 def paper_main_effects(dataset: str = 'CUHK-PEDES', metric: str = 'R1') -> dict[str, float]:
     "Main effects of the paper's (single-run) ablation table: mean of the 4 rows with a component minus the 4 without."
     rows = PAPER['CUMDR'].get(dataset, {})
-    if set(rows) != set(ROWS): return {}
+    if set(rows) != set(ROWS):
+        return {}
     return {c: sum((1 if c in row_components(r) else -1) * rows[r][metric] for r in ROWS) / 4 for c in COMPONENTS}
 
 # %% ../nbs/18_report.ipynb #16a7c2f6
-def _pm(x, digits=2): return '—' if x is None else f'{x:+.{digits}f}'
-def _runs(n: int) -> str: return f"{n} run{'s' if n != 1 else ''}"
+def _pm(x, digits=2):
+    return '—' if x is None else f'{x:+.{digits}f}'
+def _runs(n: int) -> str:
+    return f"{n} run{'s' if n != 1 else ''}"
 
 def comparison_table(results: dict, metric: str = 'R1') -> str:
     """Per row: the paper's R@1 and its difference to the paper's baseline, beside ours (mean ± std, Δ ± SE paired by
@@ -274,13 +290,17 @@ def comparison_table(results: dict, metric: str = 'R1') -> str:
              '| ours Δ ± SE (paired by seed) | verdict |',
              '|---|---:|---:|---:|---:|---|']
     for row in ROWS:
-        if row not in rows: continue
+        if row not in rows:
+            continue
         p = paper.get(row, {}).get(metric)
         pb = paper.get(BASELINE, {}).get(metric)
         ours = rows[row].get('test', {}).get(metric)
-        if row == BASELINE: d = dict(delta=None, se=None, verdict='baseline')
-        elif not base.get('n'): d = dict(delta=None, se=None, verdict='no baseline run')
-        else: d = paired_difference(rows, row, BASELINE, metric)
+        if row == BASELINE:
+            d = dict(delta=None, se=None, verdict='baseline')
+        elif not base.get('n'):
+            d = dict(delta=None, se=None, verdict='no baseline run')
+        else:
+            d = paired_difference(rows, row, BASELINE, metric)
         dcell = '—' if d['delta'] is None else _pm(d['delta']) + ('' if d['se'] is None else f" ± {d['se']:.2f}")
         lines.append(f"| {row} | {'—' if p is None else f'{p:.2f}'} | "
                      f"{_pm(None if p is None or row == BASELINE else p - pb)} "
@@ -293,14 +313,18 @@ STAGE_NAMES = dict(rucm='RUCM fusion', itm='ITM re-ranking', dar='DAR refinement
 
 def _why(d: dict) -> str:
     "A paired difference's verdict in words."
-    if d['verdict'] == 'beyond noise': return 'larger than the seed spread'
-    if d['verdict'] == 'within noise': return 'within the seed spread'
-    if d['verdict'] == 'one seed': return 'one seed: cannot be told from noise'
+    if d['verdict'] == 'beyond noise':
+        return 'larger than the seed spread'
+    if d['verdict'] == 'within noise':
+        return 'within the seed spread'
+    if d['verdict'] == 'one seed':
+        return 'one seed: cannot be told from noise'
     return 'missing'
 
 def _spread(g: dict, runs, also: str = '') -> str:
     "' ± SE (SE over n seeds; <basis>; p = ...)' of a paired test, or ' (<basis>)' without a spread."
-    if g['se'] is None: return f' ({basis(runs)}{also})'
+    if g['se'] is None:
+        return f' ({basis(runs)}{also})'
     return f" ± {g['se']:.2f} (SE over {g['n']} seeds; {basis(runs)}{also}; p = {g['p']:.3f})"
 
 def _pooled(runs: list, alpha: float) -> tuple[dict, str]:
@@ -312,7 +336,8 @@ def _pooled(runs: list, alpha: float) -> tuple[dict, str]:
 def _premise(rows: dict) -> str:
     "The sentence on rows that share their trainings, from shared_trainings."
     sh = shared_trainings(rows)
-    if not sh['pairs']: return ''
+    if not sh['pairs']:
+        return ''
     other = sh['pairs'] - sh['same_global'] - sh['other_epoch']
     text = (f" A row with DAR evaluates the trainings of the row without it (DAR's denoiser learns from detached "
             f"features), so the two count once in every statistic below; their global-stage test R1 agrees in "
@@ -320,14 +345,16 @@ def _premise(rows: dict) -> str:
     if sh['other_epoch']:
         text += (f"; where it differs, {sh['other_epoch']} pair(s) selected different epochs (validation selection "
                  "reads each row's final stage)")
-    if other: text += f"; **{other} pair(s) that selected the same epoch differ: those towers did not train alike**"
+    if other:
+        text += f"; **{other} pair(s) that selected the same epoch differ: those towers did not train alike**"
     return text + '.'
 
 def commentary(results: dict, metric: str = 'R1', alpha: float = .05) -> str:
     """Markdown findings generated from compiled results, each with the distinct trainings it rests on: main effects,
     each row against the baseline, stage gains, ρ, oracle gap, selection gap."""
     rows = {r: v for r, v in results['rows'].items() if v.get('n') and r in ROWS}   # the peer rows: peer_commentary
-    if not rows: return 'No finished runs: nothing to say yet.'
+    if not rows:
+        return 'No finished runs: nothing to say yet.'
     n_seeds = sorted({v['n'] for v in rows.values()})
     everything = basis({(training_of(r), s) for r, v in rows.items() for s in v['seeds']})
     out = [f"Measured here: {results.get('dataset')}, {results['n_finished']} of "
@@ -355,9 +382,11 @@ def commentary(results: dict, metric: str = 'R1', alpha: float = .05) -> str:
         paper = PAPER['CUMDR']['CUHK-PEDES']
         ups = []
         for r, v in rows.items():
-            if r == BASELINE: continue
+            if r == BASELINE:
+                continue
             d = paired_difference(rows, r, BASELINE, metric, alpha)
-            if d['verdict'] == 'beyond noise': ups.append(r)
+            if d['verdict'] == 'beyond noise':
+                ups.append(r)
             same = '; the same trainings, DAR adds a stage' if training_of(r) == BASELINE else ''
             out.append(f"- `{r}`: {fmt_stat(v['test'].get(metric))}, Δ = {_pm(d['delta'])}"
                        f"{_spread(d, d['runs'], same)}: {_why(d)}; "
@@ -365,7 +394,8 @@ def commentary(results: dict, metric: str = 'R1', alpha: float = .05) -> str:
         if n_seeds != [1]:
             out.append("Rows above or below the baseline by more than the seed spread: "
                        f"{', '.join(f'`{r}`' for r in ups) or 'none'} (of {len(rows) - 1}; {everything}).")
-    else: out += ['', f'The baseline row has no finished run: no comparison with it ({everything}).']
+    else:
+        out += ['', f'The baseline row has no finished run: no comparison with it ({everything}).']
     # stage gains: paired within runs, one run per training and seed
     order = list(STAGE_NAMES)
     stages = sorted({s for v in rows.values() for s in (v.get('stage_gains') or {})},
@@ -394,10 +424,14 @@ def commentary(results: dict, metric: str = 'R1', alpha: float = .05) -> str:
             cis = [ci for _, _, ci in per_training(rows, lambda v: dict(values=v.get('rho_ci95') or []), keep=is_cum)]
             above = sum(ci[0] > 0 for ci in cis)
             below = sum(ci[1] < 0 for ci in cis)
-            if not cis: verdict = ''
-            elif above == len(cis): verdict = ': uncertainty tracks ambiguity in every run.'
-            elif above == 0: verdict = ': no run shows uncertainty growing with ambiguity.'
-            else: verdict = f': uncertainty grows with ambiguity in {above} of {len(cis)} runs only.'
+            if not cis:
+                verdict = ''
+            elif above == len(cis):
+                verdict = ': uncertainty tracks ambiguity in every run.'
+            elif above == 0:
+                verdict = ': no run shows uncertainty growing with ambiguity.'
+            else:
+                verdict = f': uncertainty grows with ambiguity in {above} of {len(cis)} runs only.'
             r = [x for _, _, x in rhos]
             out += ['', f"**CUM's σ against caption ambiguity**: Spearman ρ = {np.mean(r):+.3f} (mean over "
                         f"{basis([(t, s) for t, s, _ in rhos])}, range {min(r):+.3f} to {max(r):+.3f}); the 95% "
@@ -413,8 +447,10 @@ def commentary(results: dict, metric: str = 'R1', alpha: float = .05) -> str:
         g, se = _pooled(og, alpha)
         if g['verdict'] == 'beyond noise' and g['delta'] > 0:
             reading = ': that much of an oracle-protocol number is the leak.'
-        elif g['verdict'] == 'one seed': reading = ': one run cannot be told from noise.'
-        else: reading = ': no inflation beyond the seed spread here.'
+        elif g['verdict'] == 'one seed':
+            reading = ': one run cannot be told from noise.'
+        else:
+            reading = ': no inflation beyond the seed spread here.'
         out += ['', "**Leak-free vs oracle RUCM**: fusing each query with its own ground-truth image's annotation "
                     f"(the reference code's protocol) changes {metric} by {_pm(g['delta'])}{se}, "
                     f"{g['verdict']}{reading}"]
@@ -443,12 +479,16 @@ def peer_table(results: dict, metric: str = 'R1', paper_dataset: str = 'CUHK-PED
     lines = [f'| method | seeds | ours {metric} | ours Δ {metric} vs IRRA ± SE | verdict | ours mAP | '
              f'published {metric} / mAP ({paper_dataset}) |', '|---|---:|---:|---:|---|---:|---:|']
     for m in METHODS:
-        if m not in rows: continue
+        if m not in rows:
+            continue
         v = rows[m]
         ours = v.get('test', {}).get(metric) or {}
-        if m == PEER_BASELINE: d = dict(delta=None, se=None, verdict='baseline')
-        elif not base: d = dict(delta=None, se=None, verdict='no IRRA run')
-        else: d = difference(ours, base)
+        if m == PEER_BASELINE:
+            d = dict(delta=None, se=None, verdict='baseline')
+        elif not base:
+            d = dict(delta=None, se=None, verdict='no IRRA run')
+        else:
+            d = difference(ours, base)
         dcell = '—' if d['delta'] is None else _pm(d['delta']) + ('' if d['se'] is None else f" ± {d['se']:.2f}")
         pub = published.get(m, {})
         pcell = ' / '.join('—' if pub.get(k) is None else f'{pub[k]:.2f}' for k in (metric, 'mAP'))
@@ -460,7 +500,8 @@ def peer_commentary(results: dict, metric: str = 'R1', alpha: float = .05, paper
     """Markdown findings on the peer rows: each method against IRRA by more or less than the seed spread, beside the
     papers, with the distinct trainings each finding rests on."""
     rows = {m: results['rows'][m] for m in METHODS if (results['rows'].get(m) or {}).get('n')}
-    if not rows: return 'No finished method runs: nothing to say yet.'
+    if not rows:
+        return 'No finished method runs: nothing to say yet.'
     runs = {m: {(training_of(m), s) for s in v['seeds']} for m, v in rows.items()}
     alias = [m for m in rows if m in METHOD_ROWS]
     same = '' if not alias else '; ' + ', '.join(f"{_METHOD_NAMES[m]}'s are the `{METHOD_ROWS[m]}` runs of the ablation"
@@ -476,15 +517,18 @@ def peer_commentary(results: dict, metric: str = 'R1', alpha: float = .05, paper
            "its difference to IRRA is Welch's test over independent runs."]
     better, worse = [], []
     for m, v in rows.items():
-        if m == PEER_BASELINE: continue
+        if m == PEER_BASELINE:
+            continue
         d = difference(v['test'].get(metric, {}), base['test'].get(metric, {}), alpha)
         pub = published.get(m, {}).get(metric)
         paper = '' if pub is None or pub_base is None else f"; published {_pm(pub - pub_base)} on {paper_dataset}"
         if d['verdict'] == 'beyond noise':
             (better if d['delta'] > 0 else worse).append(_METHOD_NAMES[m])
             why = f"larger than the seed spread (Welch p = {d['p']:.3f})"
-        elif d['verdict'] == 'within noise': why = f"within the seed spread (Welch p = {d['p']:.2f})"
-        else: why = d['verdict']
+        elif d['verdict'] == 'within noise':
+            why = f"within the seed spread (Welch p = {d['p']:.2f})"
+        else:
+            why = d['verdict']
         se = '' if d['se'] is None else f" ± {d['se']:.2f}"
         out.append(f"- {_METHOD_NAMES[m]}: {fmt_stat(v['test'].get(metric))}, "
                    f"Δ = {_pm(d['delta'])}{se} against IRRA over {basis(runs[m] | runs[PEER_BASELINE])}: "
@@ -506,7 +550,8 @@ def regime_summary(folder: str | Path) -> dict:
     zero-shot / fine-tuned ratio, how validation rose, where each loss started and ended, and the wall time."""
     folder = Path(folder)
     runs = sorted(p for p in folder.glob('seed*') if (p / 'metrics.json').exists())
-    if not runs: raise FileNotFoundError(f'{folder}: no seed*/metrics.json: run the default with -p seed k first')
+    if not runs:
+        raise FileNotFoundError(f'{folder}: no seed*/metrics.json: run the default with -p seed k first')
     zero = read_json(folder / 'zero-shot' / 'metrics.json')['test']['global']
     metrics = [read_json(r / 'metrics.json') for r in runs]
     logs = [_epochs(r) for r in runs]
@@ -541,7 +586,8 @@ def regime_markdown(s: dict) -> str:
         + (f" In {s['itm_untrained']} of {s['n']} runs the ITM loss ended at its prior: the ITM re-ranking stage "
            'scores with an untrained head.' if s.get('itm_untrained') else ''),
     ]
-    if wall['n']: parts.append(f"End to end {fmt_stat(dict(wall, mean=wall['mean'] / 60, std=wall['std'] / 60), 1)} "
+    if wall['n']:
+        parts.append(f"End to end {fmt_stat(dict(wall, mean=wall['mean'] / 60, std=wall['std'] / 60), 1)} "
                                'minutes a run on 2 CPU cores.')
     return ' '.join(parts)
 
@@ -549,19 +595,22 @@ def regime_markdown(s: dict) -> str:
 def plot_results(results: dict, ax=None, metric: str = 'R1'):
     "Bar chart of the final-stage metric per row (mean, std error bars, one dot per seed) against the baseline."
     import matplotlib.pyplot as plt
-    if ax is None: _, ax = plt.subplots(figsize=(7, 3.2))
+    if ax is None:
+        _, ax = plt.subplots(figsize=(7, 3.2))
     rows = [r for r, v in results['rows'].items() if v.get('n') and r in ROWS]
     stats = [results['rows'][r]['test'][metric] for r in rows]
     x = np.arange(len(rows))
     ax.bar(x, [s['mean'] for s in stats], yerr=[s['std'] for s in stats], capsize=3, alpha=.75,
            color=['grey' if r == BASELINE else 'C0' for r in rows])
     rng = np.random.default_rng(0)
-    for xi, s in zip(x, stats): ax.plot(xi + rng.uniform(-.15, .15, len(s['values'])), s['values'], 'k.', ms=4)
+    for xi, s in zip(x, stats):
+        ax.plot(xi + rng.uniform(-.15, .15, len(s['values'])), s['values'], 'k.', ms=4)
     base = results['rows'].get(BASELINE, {})
     if base.get('n'):
         b = base['test'][metric]
         ax.axhline(b['mean'], color='grey', ls='--', lw=1, label='baseline (none)')
-        if b['std']: ax.axhspan(b['mean'] - b['std'], b['mean'] + b['std'], color='grey', alpha=.15, lw=0)
+        if b['std']:
+            ax.axhspan(b['mean'] - b['std'], b['mean'] + b['std'], color='grey', alpha=.15, lw=0)
         ax.legend(loc='upper left', fontsize=8)
     vals = [x_ for s in stats for x_ in s['values']]
     if vals:
@@ -576,11 +625,14 @@ def plot_results(results: dict, ax=None, metric: str = 'R1'):
 def plot_val_curves(results: dict, ax=None, metric_label: str = 'val R1'):
     "Validation R@1 per epoch for each row: mean over seeds, min-max band over seeds."
     import matplotlib.pyplot as plt
-    if ax is None: _, ax = plt.subplots(figsize=(7, 3.2))
+    if ax is None:
+        _, ax = plt.subplots(figsize=(7, 3.2))
     for i, (row, v) in enumerate(results['rows'].items()):
-        if row not in ROWS: continue
+        if row not in ROWS:
+            continue
         curves = list((v.get('val_curves') or {}).values())
-        if not curves: continue
+        if not curves:
+            continue
         epochs = sorted({e for c in curves for e in c['epoch']})
         per = [[dict(zip(c['epoch'], c['R1'])).get(e) for c in curves] for e in epochs]
         mean = [np.mean([y for y in p if y is not None]) for p in per]

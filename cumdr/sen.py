@@ -31,7 +31,8 @@ def to_grey(images: torch.Tensor, mean=CLIP_MEAN, std=CLIP_STD) -> torch.Tensor:
 def patchify(images: torch.Tensor, patch: int) -> torch.Tensor:
     "(B, C, H, W) -> (B, N, p·p·C): row-major patches, each flattened as (row, column, channel)."
     b, c, h, w = images.shape
-    if h % patch or w % patch: raise ValueError(f'patchify: image {h}x{w} is not a multiple of the patch size {patch}')
+    if h % patch or w % patch:
+        raise ValueError(f'patchify: image {h}x{w} is not a multiple of the patch size {patch}')
     x = images.reshape(b, c, h // patch, patch, w // patch, patch)
     return x.permute(0, 2, 4, 3, 5, 1).reshape(b, (h // patch) * (w // patch), patch * patch * c)
 
@@ -46,7 +47,8 @@ def unpatchify(patches: torch.Tensor, patch: int, grid: tuple[int, int], channel
 def random_patch_mask(batch: int, n_patches: int, ratio: float, generator: torch.Generator | None = None,
                       device=None) -> tuple[torch.Tensor, torch.Tensor]:
     "(keep (B, n_keep) indices in increasing order, masked (B, N) bool): round(ratio·N) random patches per image."
-    if not 0 <= ratio < 1: raise ValueError(f'random_patch_mask: ratio must be in [0, 1), got {ratio}')
+    if not 0 <= ratio < 1:
+        raise ValueError(f'random_patch_mask: ratio must be in [0, 1), got {ratio}')
     n_mask = round(ratio * n_patches)
     order = torch.rand(batch, n_patches, generator=generator, device=device).argsort(1)
     keep = order[:, n_mask:].sort(1).values
@@ -56,7 +58,8 @@ def random_patch_mask(batch: int, n_patches: int, ratio: float, generator: torch
 
 def sincos_positions(grid: tuple[int, int], dim: int) -> torch.Tensor:
     "Fixed 2-D sine-cosine positions (rows·columns, dim): dim/2 channels for the row, dim/2 for the column."
-    if dim % 4: raise ValueError(f'sincos_positions: dim must be a multiple of 4, got {dim}')
+    if dim % 4:
+        raise ValueError(f'sincos_positions: dim must be a multiple of 4, got {dim}')
     def axis(pos: torch.Tensor, d: int) -> torch.Tensor:
         freq = 1. / 10000 ** (torch.arange(d // 2, dtype=torch.float64) / (d // 2))
         angle = pos[:, None].double() * freq[None]
@@ -106,7 +109,8 @@ def hardest_negative_triplet(txt: torch.Tensor, img: torch.Tensor, pids: torch.T
     "SEN's triplet: caption i vs image i against the closest image of another person (and back), cosine distance."
     s = F.normalize(txt.float(), dim=-1) @ F.normalize(img.float(), dim=-1).T       # (B, B), text rows
     other = pids[:, None] != pids[None]
-    if not other.any(): return s.new_zeros(())                                       # one person: no negatives
+    if not other.any():
+        return s.new_zeros(())                                       # one person: no negatives
     neg = s.masked_fill(~other, float('-inf'))
     pos = s.diagonal()
     t2v = F.relu(margin - pos + neg.amax(1))              # d_ii - min_j d_ij = max_j s_ij - s_ii

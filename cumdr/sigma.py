@@ -29,7 +29,8 @@ def project_gaussians(mu: torch.Tensor, log_sigma: torch.Tensor, basis: torch.Te
     (K, 2, 2)."""
     var = torch.as_tensor(log_sigma).double().exp() ** 2
     mu, var, U = (torch.as_tensor(t, dtype=torch.float64) for t in (mu, var, basis))
-    if center is not None: mu = mu - torch.as_tensor(center, dtype=torch.float64)
+    if center is not None:
+        mu = mu - torch.as_tensor(center, dtype=torch.float64)
     return mu @ U.T, torch.einsum('ad,kd,bd->kab', U, var, U)
 
 def plot_gaussian_ellipses(ax, mu2, sigma2, colors=None, labels=None, n_std=(1, 2), alpha: float = .25):
@@ -38,7 +39,8 @@ def plot_gaussian_ellipses(ax, mu2, sigma2, colors=None, labels=None, n_std=(1, 
     from matplotlib.patches import Ellipse
     mu2 = np.asarray(mu2, dtype=float)
     cov = np.asarray(sigma2, dtype=float)
-    if cov.ndim == 2: cov = np.stack([np.diag(s ** 2) for s in cov])          # std devs along the axes
+    if cov.ndim == 2:
+        cov = np.stack([np.diag(s ** 2) for s in cov])          # std devs along the axes
     if cov.shape != (len(mu2), 2, 2):
         raise ValueError(f'plot_gaussian_ellipses: sigma2 must be (K, 2) or (K, 2, 2), got {np.shape(sigma2)}')
     colors = colors if colors is not None else [f'C{i % 10}' for i in range(len(mu2))]
@@ -65,7 +67,8 @@ def sigma_summary(log_sigma: torch.Tensor) -> dict:
 def w2_parts(mu_t: torch.Tensor, logsig_t: torch.Tensor, mu_v: torch.Tensor, logsig_v: torch.Tensor,
              sigma_scale: float | torch.Tensor = 1., normalize: bool = True) -> dict:
     "Mean over all text-image pairs of W2²'s mean part and sigma part (as L_cdm weighs them), and the sigma share."
-    if normalize: mu_t, mu_v = F.normalize(mu_t.float(), dim=-1), F.normalize(mu_v.float(), dim=-1)
+    if normalize:
+        mu_t, mu_v = F.normalize(mu_t.float(), dim=-1), F.normalize(mu_v.float(), dim=-1)
     mean_part = pairwise_sq_dists(mu_t, mu_v).mean().item()
     sig_t, sig_v = sigma_scale * logsig_t.float().exp(), sigma_scale * logsig_v.float().exp()
     sigma_part = pairwise_sq_dists(sig_t, sig_v).mean().item()
@@ -80,7 +83,8 @@ def check_sigma_alive(epochs: list[dict], sigma_init: float, min_change: float =
     A modality has moved when its last median mean-sigma differs from `sigma_init` by at least `min_change`
     (relative), or its spread between inputs changed by that much from the first logged epoch to the last."""
     logged = [r for r in epochs if 'sigma' in r]
-    if not logged: raise SigmaNotTrained('check_sigma_alive: no epoch record has sigma statistics (was CUM on?)')
+    if not logged:
+        raise SigmaNotTrained('check_sigma_alive: no epoch record has sigma statistics (was CUM on?)')
     first, last, out = logged[0], logged[-1], {}
     for key in ('txt', 'img'):
         level = last['sigma'][key][1] / sigma_init - 1

@@ -16,7 +16,8 @@ __all__ = ['seed_stat', 'difference', 'paired_gain', 'spearman_ci']
 def seed_stat(values) -> dict:
     "mean, sample std (0 for one value) and the values; non-finite values are dropped; None mean for none."
     v = [float(x) for x in values if x is not None and math.isfinite(float(x))]
-    if not v: return dict(mean=None, std=None, n=0, values=[])
+    if not v:
+        return dict(mean=None, std=None, n=0, values=[])
     return dict(mean=float(np.mean(v)), std=float(np.std(v, ddof=1)) if len(v) > 1 else 0., n=len(v), values=v)
 
 
@@ -27,11 +28,14 @@ def _verdict(p: float | None, alpha: float) -> str:
 def difference(a: dict, b: dict, alpha: float = .05) -> dict:
     "Mean difference a − b of two seed_stat's, its standard error, Welch's p and a verdict."
     va, vb = a.get('values') or [], b.get('values') or []
-    if not va or not vb: return dict(delta=None, se=None, p=None, verdict='missing')
+    if not va or not vb:
+        return dict(delta=None, se=None, p=None, verdict='missing')
     delta = float(np.mean(va) - np.mean(vb))
-    if len(va) < 2 or len(vb) < 2: return dict(delta=delta, se=None, p=None, verdict='one seed')
+    if len(va) < 2 or len(vb) < 2:
+        return dict(delta=delta, se=None, p=None, verdict='one seed')
     se = math.sqrt(np.var(va, ddof=1) / len(va) + np.var(vb, ddof=1) / len(vb))
-    if se == 0: p = 1. if delta == 0 else 0.
+    if se == 0:
+        p = 1. if delta == 0 else 0.
     else:
         from scipy.stats import ttest_ind
         p = float(ttest_ind(va, vb, equal_var=False).pvalue)
@@ -40,10 +44,13 @@ def difference(a: dict, b: dict, alpha: float = .05) -> dict:
 def paired_gain(values, alpha: float = .05) -> dict:
     "Mean of per-run differences, its standard error, the one-sample t-test's p against 0 and a verdict."
     v = [float(x) for x in values]
-    if not v: return dict(delta=None, se=None, p=None, n=0, verdict='missing')
-    if len(v) < 2: return dict(delta=v[0], se=None, p=None, n=1, verdict='one seed')
+    if not v:
+        return dict(delta=None, se=None, p=None, n=0, verdict='missing')
+    if len(v) < 2:
+        return dict(delta=v[0], se=None, p=None, n=1, verdict='one seed')
     se = float(np.std(v, ddof=1) / math.sqrt(len(v)))
-    if se == 0: p = 1. if np.mean(v) == 0 else 0.
+    if se == 0:
+        p = 1. if np.mean(v) == 0 else 0.
     else:
         from scipy.stats import ttest_1samp
         p = float(ttest_1samp(v, 0.).pvalue)
@@ -72,11 +79,14 @@ def spearman_ci(x, y, n_boot: int = 2000, seed: int = 0, alpha: float = .05,
     names = 'x, y' + ('' if given is None else ' and given')
     if len({len(c) for c in cols}) > 1:
         raise ValueError(f'spearman_ci: {names} must have the same length, got {[len(c) for c in cols]}')
-    if len(cols[0]) < 3: raise ValueError(f'spearman_ci: need at least 3 pairs, got {len(cols[0])}')
-    if not all(np.isfinite(c).all() for c in cols): raise ValueError(f'spearman_ci: {names} must be finite')
+    if len(cols[0]) < 3:
+        raise ValueError(f'spearman_ci: need at least 3 pairs, got {len(cols[0])}')
+    if not all(np.isfinite(c).all() for c in cols):
+        raise ValueError(f'spearman_ci: {names} must be finite')
 
     def stat(r):  # ranks of each column, (n,) or (resamples, n)
-        if given is None: return _pearson_rows(r[0], r[1])
+        if given is None:
+            return _pearson_rows(r[0], r[1])
         return _partial(_pearson_rows(r[0], r[1]), _pearson_rows(r[0], r[2]), _pearson_rows(r[1], r[2]))
 
     n = len(cols[0])

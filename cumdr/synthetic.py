@@ -39,13 +39,16 @@ def _split_sizes(n: int, fracs: dict, floor: int = 100) -> dict:
     "Identities per split: the real proportions, but at least min(floor, n/5) for the evaluation splits."
     sizes = {s: max(int(round(f * n)), min(floor, n // 5)) for s, f in fracs.items() if s != 'train'}
     sizes['train'] = n - sum(sizes.values())
-    if sizes['train'] < 1: raise ValueError(f'{n} identities are too few to split into {list(fracs)}')
+    if sizes['train'] < 1:
+        raise ValueError(f'{n} identities are too few to split into {list(fracs)}')
     return {s: sizes[s] for s in fracs}
 
 def _image_path(fmt: str, split: str, pid: int, k: int, cam: int, sub: str) -> str:
     ext = FORMATS[fmt]['ext']
-    if fmt == 'CUHK-PEDES': return f'{sub}/{pid:04d}{k:03d}.{ext}'
-    if fmt == 'ICFG-PEDES': return f'{split}/{pid:04d}/{pid:04d}_{cam:03d}_{k:02d}.{ext}'
+    if fmt == 'CUHK-PEDES':
+        return f'{sub}/{pid:04d}{k:03d}.{ext}'
+    if fmt == 'ICFG-PEDES':
+        return f'{split}/{pid:04d}/{pid:04d}_{cam:03d}_{k:02d}.{ext}'
     return f'{pid:04d}_c{cam}_{k:04d}.{ext}'
 
 # %% ../nbs/00_synthetic.ipynb #db7df2b9
@@ -84,8 +87,10 @@ def generate(out: str | Path, fmt: str = 'CUHK-PEDES', ids: int = 300, seed: int
              noise: float = .05, describer_error: float = .1, render: bool = True, domain: str = 'pedes') -> Path:
     """Write a synthetic dataset in format `fmt` under `out/<fmt>/`; returns that folder. `domain='web'` draws
     another world in the same format: web photos, alt-text captions and the web's population (`cumdr.web`)."""
-    if fmt not in FORMATS: raise ValueError(f'unknown dataset format {fmt!r}; expected one of {list(FORMATS)}')
-    if domain not in DOMAINS: raise ValueError(f'unknown domain {domain!r}; expected one of {list(DOMAINS)}')
+    if fmt not in FORMATS:
+        raise ValueError(f'unknown dataset format {fmt!r}; expected one of {list(FORMATS)}')
+    if domain not in DOMAINS:
+        raise ValueError(f'unknown domain {domain!r}; expected one of {list(DOMAINS)}')
     web = DOMAINS[domain]
     spec = FORMATS[fmt]
     lo, hi = images_per_id or spec['images_per_id']
@@ -141,9 +146,11 @@ def generate(out: str | Path, fmt: str = 'CUHK-PEDES', ids: int = 300, seed: int
     if render:
         workers = workers or os.cpu_count() or 1
         if workers > 1:
-            with ProcessPoolExecutor(workers) as ex: list(ex.map(_render_job, jobs, chunksize=64))
+            with ProcessPoolExecutor(workers) as ex:
+                list(ex.map(_render_job, jobs, chunksize=64))
         else:
-            for j in jobs: _render_job(j)
+            for j in jobs:
+                _render_job(j)
     _write_json(root / spec['ann'], entries)
     _write_json(root / 'external_annotations.json', annotations)
     _write_json(root / 'synthetic_meta.json', meta)
@@ -156,7 +163,8 @@ def encode_claims(claims: list[dict], attribute_values: dict) -> np.ndarray:
     idx = {a: {v: j for j, v in enumerate(vs)} for a, vs in attribute_values.items()}
     out = np.full((len(claims), len(names)), -1, np.int64)
     for i, c in enumerate(claims):
-        for a, v in c.items(): out[i, names.index(a)] = idx[a][v]
+        for a, v in c.items():
+            out[i, names.index(a)] = idx[a][v]
     return out
 
 def count_consistent(claims: np.ndarray, identities: np.ndarray, chunk: int = 1024) -> np.ndarray:
@@ -177,8 +185,10 @@ def load_meta(dataset_dir: str | Path) -> dict:
 def caption_claims(meta: dict, caption_image_keys: list[str], captions: list[str]) -> np.ndarray:
     "Encoded claims (one row per caption, -1 = unstated) of captions given by their image key and text."
     lookup = {(k, c['text']): c['claims'] for k, im in meta['images'].items() for c in im['captions']}
-    try: claims = [lookup[(k, t)] for k, t in zip(caption_image_keys, captions)]
-    except KeyError as e: raise KeyError(f'caption {e.args[0]!r} is not in synthetic_meta.json') from None
+    try:
+        claims = [lookup[(k, t)] for k, t in zip(caption_image_keys, captions)]
+    except KeyError as e:
+        raise KeyError(f'caption {e.args[0]!r} is not in synthetic_meta.json') from None
     return encode_claims(claims, meta['attribute_values'])
 
 def identity_attributes(meta: dict, ids) -> np.ndarray:

@@ -42,11 +42,15 @@ __all__ = ['LOCK_FILE', 'RUN_FILES', 'CHECKPOINT_KEYS', 'PRESETS', 'METHODS', 'D
            'method_fields', 'make_config', 'main']
 
 # %% ../nbs/09_train.ipynb #05dff643
-def world_size() -> int: return dist.get_world_size() if dist.is_available() and dist.is_initialized() else 1
-def rank() -> int: return dist.get_rank() if dist.is_available() and dist.is_initialized() else 0
-def is_main() -> bool: return rank() == 0
+def world_size() -> int:
+    return dist.get_world_size() if dist.is_available() and dist.is_initialized() else 1
+def rank() -> int:
+    return dist.get_rank() if dist.is_available() and dist.is_initialized() else 0
+def is_main() -> bool:
+    return rank() == 0
 def barrier():
-    if world_size() > 1: dist.barrier()
+    if world_size() > 1:
+        dist.barrier()
 
 def init_distributed(device: str) -> str:
     "Join the process group torchrun describes (if any); returns this process's device."
@@ -76,7 +80,8 @@ class _GatherWithGrad(torch.autograd.Function):
 
 def gather_with_grad(x: torch.Tensor) -> torch.Tensor:
     "All-gather along dim 0 (equal shards); gradients reach each rank's shard from every rank's loss (see above)."
-    if world_size() == 1: return x
+    if world_size() == 1:
+        return x
     return _GatherWithGrad.apply(x)
 
 # %% ../nbs/09_train.ipynb #90a263ea
@@ -100,7 +105,8 @@ def build_optimizer(model: CUMDR, cfg: Config) -> torch.optim.Optimizer:
     new = {id(p) for p in model.new_parameters()}
     groups = {(a, b): [] for a in (False, True) for b in (False, True)}
     for name, p in model.named_parameters():
-        if p.requires_grad: groups[(id(p) in new, p.ndim <= 1 or name.endswith('.bias'))].append(p)
+        if p.requires_grad:
+            groups[(id(p) in new, p.ndim <= 1 or name.endswith('.bias'))].append(p)
     return torch.optim.AdamW([dict(params=ps, lr=cfg.lr * (cfg.lr_factor if is_new else 1.),
                                    weight_decay=0. if no_decay else cfg.weight_decay)
                               for (is_new, no_decay), ps in groups.items() if ps],
@@ -109,12 +115,14 @@ def build_optimizer(model: CUMDR, cfg: Config) -> torch.optim.Optimizer:
 def fused_adamw(model: torch.nn.Module, cfg: Config) -> bool | None:
     """Whether AdamW runs fused: `cfg.fused_adamw`, or None (torch's per-tensor default) unless every parameter is on
     CUDA."""
-    if cfg.fused_adamw is not None: return cfg.fused_adamw
+    if cfg.fused_adamw is not None:
+        return cfg.fused_adamw
     return True if all(p.is_cuda for p in model.parameters()) else None
 
 def lr_factor_at(epoch: float, cfg: Config) -> float:
     "Multiplier of the base learning rate at a (fractional) epoch: linear warmup, then cosine to 0."
-    if epoch < cfg.warmup_epochs: return cfg.warmup_factor + (1 - cfg.warmup_factor) * epoch / cfg.warmup_epochs
+    if epoch < cfg.warmup_epochs:
+        return cfg.warmup_factor + (1 - cfg.warmup_factor) * epoch / cfg.warmup_epochs
     span = max(cfg.epochs - cfg.warmup_epochs, 1e-8)
     return .5 * (1 + math.cos(math.pi * min((epoch - cfg.warmup_epochs) / span, 1.)))
 
@@ -131,17 +139,20 @@ def save_atomic(obj, path: Path, previous: Path | None = None) -> None:
                 os.replace(path, previous)
     except (RuntimeError, OSError) as e:
         text = str(e).strip().splitlines()[0][:200] if str(e).strip() else type(e).__name__
-        if isinstance(e, RuntimeError) and not any(w in text for w in ('basic_ios', 'iostream', 'write')): raise
+        if isinstance(e, RuntimeError) and not any(w in text for w in ('basic_ios', 'iostream', 'write')):
+            raise
         raise OSError(f'{path} could not be written ({text}): the disk may be full. Free space on it (or write to '
                       'another output_dir) and restart: the run resumes from its last complete checkpoint') from None
 
 def _log(run_dir: Path, **rec):
-    with open(run_dir / 'log.jsonl', 'a') as f: f.write(json.dumps(rec) + '\n')
+    with open(run_dir / 'log.jsonl', 'a') as f:
+        f.write(json.dumps(rec) + '\n')
 
 def format_duration(seconds: float) -> str:
     "3725 -> '1h02m', 250 -> '4m10s', 35 -> '35s'."
     s = int(round(seconds))
-    if s >= 3600: return f'{s // 3600}h{s % 3600 // 60:02d}m'
+    if s >= 3600:
+        return f'{s // 3600}h{s % 3600 // 60:02d}m'
     return f'{s // 60}m{s % 60:02d}s' if s >= 60 else f'{s}s'
 
 def progress_line(epoch: int, epochs: int, step: int, steps: int, loss: float, images_per_s: float,
@@ -170,7 +181,8 @@ def _process_start(pid: int) -> str | None:
 
 def _holder_running(holder: dict) -> bool | None:
     "Whether the process that wrote a lock still runs: True or False on this host, None on another (unknowable)."
-    if holder.get('host') != socket.gethostname(): return None
+    if holder.get('host') != socket.gethostname():
+        return None
     try:
         os.kill(holder['pid'], 0)
     except ProcessLookupError:
@@ -223,8 +235,10 @@ def _remove_stale_temporaries(run_dir: Path) -> None:
     """Delete the temporary files interrupted saves left (`<stem>.tmp<pid><suffix>`): under the lock, no save is under
     way."""
     leftovers = sorted(p for p in run_dir.iterdir() if TEMPORARY_NAME.search(p.name) and p.is_file())
-    for p in leftovers: p.unlink()
-    if leftovers: print(f'{run_dir}: removed temporary files of interrupted saves: {[p.name for p in leftovers]}')
+    for p in leftovers:
+        p.unlink()
+    if leftovers:
+        print(f'{run_dir}: removed temporary files of interrupted saves: {[p.name for p in leftovers]}')
 
 @contextlib.contextmanager
 def run_dir_lock(run_dir: str | Path):
@@ -240,9 +254,11 @@ def run_dir_lock(run_dir: str | Path):
             fd = os.open(lock, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
         except FileExistsError:
             holder = _read_lock(lock)
-            if holder is None: continue  # released meanwhile
+            if holder is None:
+                continue  # released meanwhile
             running = _holder_running(holder) if holder else True
-            if running is not False: raise RunDirLocked(_locked_message(run_dir, lock, holder, running)) from None
+            if running is not False:
+                raise RunDirLocked(_locked_message(run_dir, lock, holder, running)) from None
             _break_stale_lock(lock, holder)
             print(f"{run_dir}: taking over the lock of pid {holder['pid']} on {holder['host']}, which no longer runs "
                   '(a crash or a kill)', flush=True)
@@ -254,7 +270,8 @@ def run_dir_lock(run_dir: str | Path):
         _remove_stale_temporaries(run_dir)
         yield lock
     finally:
-        if _read_lock(lock) == me: lock.unlink()
+        if _read_lock(lock) == me:
+            lock.unlink()
 
 # %% ../nbs/09_train.ipynb #106a8b32
 class ConfigMismatchError(ValueError):
@@ -268,7 +285,8 @@ class FinishedRunError(ValueError):
     "A fresh start asked for in the directory of a finished run, whose results it would delete."
 
 def _start_over_advice(run_dir: Path) -> str:
-    if (run_dir / 'metrics.json').exists(): return _finished_advice(run_dir)
+    if (run_dir / 'metrics.json').exists():
+        return _finished_advice(run_dir)
     return (f'Train into a new output_dir, or start {run_dir} over with resume=False (which deletes its checkpoints, '
             'log and metrics).')
 
@@ -295,7 +313,8 @@ def read_resume_checkpoint(run_dir: Path) -> tuple[dict, Path] | None:
     problems = []
     for name in ('last.pt', 'last.prev.pt'):
         path = run_dir / name
-        if not path.exists(): continue
+        if not path.exists():
+            continue
         try:
             ck = read_checkpoint(path, '')
         except CheckpointError as e:
@@ -305,7 +324,8 @@ def read_resume_checkpoint(run_dir: Path) -> tuple[dict, Path] | None:
         if missing:
             problems.append(f'{path} is not a training checkpoint: it lacks {missing}.')
             continue
-        if problems: print(f'{problems[0]} Resuming from {path} (epoch {ck["epoch"]}) instead.', flush=True)
+        if problems:
+            print(f'{problems[0]} Resuming from {path} (epoch {ck["epoch"]}) instead.', flush=True)
         return ck, path
     if problems:
         raise CheckpointError(f'{run_dir} cannot be resumed: ' + ' '.join(problems) + ' ' + _start_over_advice(run_dir)
@@ -320,9 +340,11 @@ def check_same_run(run_dir: Path, cfg: Config, checkpoint: dict | None, checkpoi
     if recorded is None and (run_dir / 'config.yaml').is_file():  # a checkpoint of an older cumdr, or none yet
         source = run_dir / 'config.yaml'
         recorded = flat_config_fields(Config.read_fields(source))
-    if recorded is None: return
+    if recorded is None:
+        return
     differences = {k: v for k, v in config_differences(recorded, cfg).items() if k not in ignore}
-    if not differences: return
+    if not differences:
+        return
     listed = '; '.join(f'{name}: {old!r} in the run, {new!r} now'
                        + (f' ({_FILLED_IN[name]})' if name in _FILLED_IN else '')
                        for name, (old, new) in differences.items())
@@ -334,8 +356,10 @@ def check_same_run(run_dir: Path, cfg: Config, checkpoint: dict | None, checkpoi
 def _best_weights(run_dir: Path, checkpoint: dict, checkpoint_path: Path) -> dict:
     "The weights of a checkpoint's best epoch: its own, its `best_model`, or (checkpoints of an older cumdr) best.pt's."
     best_epoch = checkpoint['best']['epoch']
-    if best_epoch == checkpoint['epoch']: return checkpoint['model']
-    if checkpoint.get('best_model') is not None: return checkpoint['best_model']
+    if best_epoch == checkpoint['epoch']:
+        return checkpoint['model']
+    if checkpoint.get('best_model') is not None:
+        return checkpoint['best_model']
     advice = (f'{checkpoint_path} (from an older cumdr) keeps no copy of them. {_start_over_advice(run_dir)}')
     best = read_checkpoint(run_dir / 'best.pt', f'It holds the weights of the best epoch, {best_epoch}; {advice}')
     if best.get('epoch') != best_epoch:
@@ -346,22 +370,26 @@ def _best_weights(run_dir: Path, checkpoint: dict, checkpoint_path: Path) -> dic
 def truncate_log(run_dir: Path, epoch: int) -> None:
     "Keep the log records of epochs up to `epoch` (the resumed checkpoint's); a line a kill cut off goes too."
     log = run_dir / 'log.jsonl'
-    if not log.exists(): return
+    if not log.exists():
+        return
     kept = []
     for line in log.read_text().splitlines():
         try:
             record = json.loads(line)
         except json.JSONDecodeError:
             continue
-        if record.get('epoch', 0) <= epoch: kept.append(line + '\n')
+        if record.get('epoch', 0) <= epoch:
+            kept.append(line + '\n')
     with atomic_file(log) as tmp:
         tmp.write_text(''.join(kept))
 
 def _clear_run_files(run_dir: Path, why: str) -> None:
     "Delete what an earlier run left (checkpoints, log, metrics) before a fresh start."
     old = [run_dir / name for name in RUN_FILES if (run_dir / name).exists()]
-    for path in old: path.unlink()
-    if old: print(f'{run_dir}: {why}: deleted {[p.name for p in old]}', flush=True)
+    for path in old:
+        path.unlink()
+    if old:
+        print(f'{run_dir}: {why}: deleted {[p.name for p in old]}', flush=True)
 
 # %% ../nbs/09_train.ipynb #4b516605
 def check_inputs(cfg: Config, data, annotations: dict | None = None, progress: bool = True) -> None:
@@ -379,12 +407,15 @@ def check_inputs(cfg: Config, data, annotations: dict | None = None, progress: b
     if cfg.check_images:
         split_of = {}
         for split, (paths, _) in splits.items():
-            for path in paths: split_of.setdefault(path, split)
+            for path in paths:
+                split_of.setdefault(path, split)
         live = progress and sys.stderr.isatty()
-        if progress and not live: print(f'checking {len(split_of):,} images (check_images=True) ...', flush=True)
+        if progress and not live:
+            print(f'checking {len(split_of):,} images (check_images=True) ...', flush=True)
         t = time.time()
         unreadable = find_unreadable_images(list(split_of), progress=live, desc='checking images')
-        if progress and not live: print(f'checked {len(split_of):,} images in {time.time() - t:.1f} s', flush=True)
+        if progress and not live:
+            print(f'checked {len(split_of):,} images in {time.time() - t:.1f} s', flush=True)
         problems += [f'{split_of[path]} image: {why}' for path, why in unreadable.items()]
     if problems:
         more = f'\n  ... and {len(problems) - 30} more' if len(problems) > 30 else ''
@@ -414,18 +445,22 @@ def _train_locked(cfg: Config, run_dir: Path, device: str, data, stop_after: int
     cfg = dataclasses.replace(cfg, num_classes=data.num_classes)
     if cfg.quick_gelu is None:  # recorded: a reloaded run (built without the weights file) gets the same activation
         cfg = dataclasses.replace(cfg, quick_gelu=pretrained_quick_gelu(cfg.backbone, cfg.pretrained))
-    if resume is not None: check_same_run(run_dir, cfg, *resume)
+    if resume is not None:
+        check_same_run(run_dir, cfg, *resume)
     annotations = load_annotations_for(cfg, data)
-    if is_main(): check_inputs(cfg, data, annotations, progress)
+    if is_main():
+        check_inputs(cfg, data, annotations, progress)
     if resume is None and is_main():  # a fresh run: nothing of an earlier one may stay
         _clear_run_files(run_dir, 'starting over (resume=False)' if not cfg.resume else 'a fresh run')
-    if cfg.deterministic: os.environ.setdefault('CUBLAS_WORKSPACE_CONFIG', ':4096:8')  # needed by cuBLAS
+    if cfg.deterministic:
+        os.environ.setdefault('CUBLAS_WORKSPACE_CONFIG', ':4096:8')  # needed by cuBLAS
     torch.use_deterministic_algorithms(cfg.deterministic)
     torch.manual_seed(cfg.seed)
     model = CUMDR(cfg, data.num_classes).to(device)
     opt = build_optimizer(model, cfg)
     sampler = None
-    if world_size() > 1: sampler = torch.utils.data.DistributedSampler(data.train, seed=cfg.seed, drop_last=True)
+    if world_size() > 1:
+        sampler = torch.utils.data.DistributedSampler(data.train, seed=cfg.seed, drop_last=True)
     ann_train = None
     if annotations is not None:
         ann_train = annotation_texts(annotations, [s.image_key for s in data.train], 'training images')
@@ -466,12 +501,14 @@ def _train_locked(cfg: Config, run_dir: Path, device: str, data, stop_after: int
             truncate_log(run_dir, ck['epoch'])
             save_atomic(dict(model=best_state, epoch=best['epoch']), run_dir / 'best.pt')  # the checkpoint's best
             print(f'resuming {run_dir} after epoch {ck["epoch"]}')
-    if is_main(): cfg.save(run_dir / 'config.yaml')
+    if is_main():
+        cfg.save(run_dir / 'config.yaml')
     ddp = model
     if world_size() > 1:
         device_ids = [torch.device(device).index] if device.startswith('cuda') else None
         ddp = torch.nn.parallel.DistributedDataParallel(model, device_ids=device_ids)
-    if cfg.compile: ddp = torch.compile(ddp, backend=cfg.compile)  # the forward (towers, heads); the losses stay eager
+    if cfg.compile:
+        ddp = torch.compile(ddp, backend=cfg.compile)  # the forward (towers, heads); the losses stay eager
     amp = autocast_for(device, cfg.bf16)
     g = loader.generator
     live = progress and is_main() and sys.stderr.isatty()
@@ -480,12 +517,15 @@ def _train_locked(cfg: Config, run_dir: Path, device: str, data, stop_after: int
     if cfg.epochs == 0 and resume is None and is_main():  # zero-shot: the initial weights are "epoch 0"
         best, best_state, final = _validate_and_save(run_dir, model, opt, sched, data, cfg, annotations, 0, best,
                                                      best_state, time.time(), 0, {}, steps)
-        if progress: print(f"epoch 0 (the initial weights, no training): val R1 {final['R1']:.2f}", flush=True)
+        if progress:
+            print(f"epoch 0 (the initial weights, no training): val R1 {final['R1']:.2f}", flush=True)
     for epoch in range(start, cfg.epochs + 1):
-        if stop_after is not None and epoch >= start + stop_after: break
+        if stop_after is not None and epoch >= start + stop_after:
+            break
         _seed_epoch(cfg, epoch, g)
         aug_gen.manual_seed(cfg.seed * 1_000_003 + epoch * 7919 + rank())     # the device augmentation's draws
-        if sampler is not None: sampler.set_epoch(epoch)
+        if sampler is not None:
+            sampler.set_epoch(epoch)
         model.train()
         t0 = time.time()
         seen = 0
@@ -494,7 +534,8 @@ def _train_locked(cfg: Config, run_dir: Path, device: str, data, stop_after: int
         for i, batch in enumerate(bar):
             batch = {k: v.to(device, non_blocking=True) for k, v in batch.items()}
             for key in ('images', *LEVEL_IMAGE_KEYS) if cfg.image_cache else ():   # IVT's views: each its own draw
-                if key in batch: batch[key] = device_augment(batch[key], augment_pad(cfg.image_size), aug_gen)
+                if key in batch:
+                    batch[key] = device_augment(batch[key], augment_pad(cfg.image_size), aug_gen)
             with amp:   # the fractional epoch: RUCM's curriculum reads it
                 total, terms = loss_terms(model, batch, epoch - 1 + i / steps, forward=ddp)
             # kept on the device (no wait for it at each step), read where the loop logs anyway
@@ -506,11 +547,14 @@ def _train_locked(cfg: Config, run_dir: Path, device: str, data, stop_after: int
             sched.step()
             seen += len(batch['pids']) * world_size()
             steps_done += 1
-            for k, v in terms.items(): sums[k] = sums.get(k, 0.) + v      # on the device: no wait for the GPU here
-            if (i + 1) % cfg.log_every == 0 or i + 1 == steps: _check_finite_loss(nonfinite, sums, epoch, steps, cfg)
+            for k, v in terms.items():
+                sums[k] = sums.get(k, 0.) + v      # on the device: no wait for the GPU here
+            if (i + 1) % cfg.log_every == 0 or i + 1 == steps:
+                _check_finite_loss(nonfinite, sums, epoch, steps, cfg)
             if is_main():
                 ips = seen / (time.time() - t0)
-                if live: bar.set_postfix(loss=f'{total.item():.3f}', img_s=f'{ips:.0f}')
+                if live:
+                    bar.set_postfix(loss=f'{total.item():.3f}', img_s=f'{ips:.0f}')
                 if progress and not live and time.time() - last_report >= report_every:
                     last_report = time.time()
                     elapsed = last_report - t_run   # includes the validations so far: they are part of what is left
@@ -536,7 +580,8 @@ def _train_locked(cfg: Config, run_dir: Path, device: str, data, stop_after: int
                           f'({ITM_PRIOR:.3f}): the ITM stage scores with an untrained head', flush=True)
         barrier()
     else:
-        if is_main(): finish(run_dir, model, data, cfg, best, annotations)
+        if is_main():
+            finish(run_dir, model, data, cfg, best, annotations)
 
 # %% ../nbs/09_train.ipynb #ec593a58
 class DivergedError(ValueError):
@@ -548,7 +593,8 @@ _DIVERGED_ADVICE = ('The run diverged: nothing of this epoch was saved (an earli
 def _check_finite_loss(nonfinite: torch.Tensor, sums: dict, epoch: int, steps: int, cfg: Config) -> None:
     "Stop the run at the first non-finite loss (`nonfinite`: its step of the run, 0 for none), naming epoch and step."
     step = int(nonfinite)
-    if not step: return
+    if not step:
+        return
     terms = [k for k, v in sums.items() if not math.isfinite(float(v))]
     raise DivergedError(f'{cfg.output_dir}: the training loss is not finite (NaN or infinite: {", ".join(terms)}) '
                         f'at epoch {epoch}, step {step - (epoch - 1) * steps} of {steps} (step {step} of the run; '
@@ -580,7 +626,8 @@ def _validate_and_save(run_dir: Path, model: CUMDR, opt, sched, data, cfg: Confi
                      best=best, best_model=None if improved else best_state, config=saved_config,
                      torch_threads=torch.get_num_threads()),
                 run_dir / 'last.pt', previous=run_dir / 'last.prev.pt')
-    if improved: save_atomic(dict(model=best_state, epoch=epoch), run_dir / 'best.pt')
+    if improved:
+        save_atomic(dict(model=best_state, epoch=epoch), run_dir / 'best.pt')
     return best, best_state, final
 
 # %% ../nbs/09_train.ipynb #a75074cc
@@ -656,7 +703,8 @@ METHODS = {
 
 def method_fields(method: str, preset_fields: dict) -> dict:
     "The Config fields `method` changes in a preset (`preset_fields`): its losses, weights, modules and epochs."
-    if method not in METHODS: raise ValueError(f'unknown method {method!r}; expected one of {list(METHODS)}')
+    if method not in METHODS:
+        raise ValueError(f'unknown method {method!r}; expected one of {list(METHODS)}')
     fields = dict(METHODS[method])
     scale = fields.pop('epochs_scale', 1.)
     sizes = fields.pop('backbone_by_size', None)
@@ -664,7 +712,8 @@ def method_fields(method: str, preset_fields: dict) -> dict:
         from cumdr.backbone import TINY_CONFIGS
         small = preset_fields.get('backbone', Config.backbone) in TINY_CONFIGS
         fields['backbone'] = sizes['small' if small else 'paper']
-    if scale != 1.: fields['epochs'] = round(preset_fields.get('epochs', Config.epochs) * scale)
+    if scale != 1.:
+        fields['epochs'] = round(preset_fields.get('epochs', Config.epochs) * scale)
     return fields
 
 # The settings that depend on the benchmark, as the papers set them: ITM re-ranking depth (CUMDR's k_test) and DAR's
@@ -682,7 +731,8 @@ def make_config(preset: str = 'auto', method: str | None = None, **overrides) ->
     from cumdr.backbone import SHIPPED
     preset = resolve_preset(preset, overrides.get('backbone'))
     base = dict(PRESETS[preset])
-    if method is not None: base.update(method_fields(method, base))
+    if method is not None:
+        base.update(method_fields(method, base))
     # -p pretrained none
     if isinstance(overrides.get('pretrained'), str) and overrides['pretrained'].lower() in ('none', ''):
         overrides['pretrained'] = None
@@ -733,4 +783,5 @@ def main(argv=None):
     except USER_ERRORS as e:  # what the user has to fix: the message says how, a traceback would bury it
         raise command_line_error('cumdr-train', e) from None
 
-if __name__ == '__main__' and '__file__' in globals(): main()  # not when this notebook runs in a kernel
+if __name__ == '__main__' and '__file__' in globals():
+    main()  # not when this notebook runs in a kernel

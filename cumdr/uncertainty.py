@@ -26,8 +26,10 @@ class GaussianHead(nn.Module):
         if dim % 2:
             raise ValueError('GaussianHead: dim must be even (the attention '
                              f'output is split into mu and sigma halves), got {dim}')
-        if dim % heads: raise ValueError(f'GaussianHead: dim={dim} must be divisible by heads={heads}')
-        if sigma_init <= 0: raise ValueError(f'GaussianHead: sigma_init must be > 0, got {sigma_init}')
+        if dim % heads:
+            raise ValueError(f'GaussianHead: dim={dim} must be divisible by heads={heads}')
+        if sigma_init <= 0:
+            raise ValueError(f'GaussianHead: sigma_init must be > 0, got {sigma_init}')
         self.dim, hidden = dim, int(dim * mlp_ratio)
         self.sigma_init = sigma_init  # the scale L_d's floor and the W2 sigma part are measured against
         self.fc, self.ln_in = nn.Linear(dim, dim), nn.LayerNorm(dim)
@@ -75,14 +77,16 @@ class CUMHeads(nn.Module):
 def gaussian_features(heads: CUMHeads, out: dict) -> dict:
     "The CUM entries of the model's feature dict (see the integration contract); `out.update(...)` them."
     missing = [k for k in ('img_tokens', 'txt_tokens', 'txt_pad') if k not in out]
-    if missing: raise KeyError(f'gaussian_features: feature dict lacks {missing} (has {sorted(out)})')
+    if missing:
+        raise KeyError(f'gaussian_features: feature dict lacks {missing} (has {sorted(out)})')
     img_mu, img_logsig = heads.image(out['img_tokens'], None)
     txt_mu, txt_logsig = heads.text(out['txt_tokens'], out['txt_pad'])
     rows, eot = torch.arange(len(txt_mu), device=txt_mu.device), eot_index(out['txt_pad'])
     res = dict(img_mu=img_mu, img_logsig=img_logsig, txt_mu=txt_mu, txt_logsig=txt_logsig,
                img_global=img_mu[:, 0], txt_global=txt_mu[rows, eot], img_tokens=img_mu, txt_tokens=txt_mu,
                img_logsig_global=img_logsig[:, 0], txt_logsig_global=txt_logsig[rows, eot])
-    if 'mlm_tokens' in out: res['mlm_tokens'] = heads.text(out['mlm_tokens'], out['txt_pad'])[0]
+    if 'mlm_tokens' in out:
+        res['mlm_tokens'] = heads.text(out['mlm_tokens'], out['txt_pad'])[0]
     return res
 
 # %% ../nbs/05_uncertainty.ipynb #16808697
@@ -118,7 +122,8 @@ def cdm_loss(mu_t: torch.Tensor, logsig_t: torch.Tensor, mu_v: torch.Tensor, log
              normalize: bool = True, sigma_scale: float | torch.Tensor = 1.) -> torch.Tensor:
     "Contrastive loss on logits -W2²/tau between text and image Gaussians (sigma axes times sigma_scale), pid-aware."
     pids_v = pids_t if pids_v is None else pids_v
-    if normalize: mu_t, mu_v = F.normalize(mu_t.float(), dim=-1), F.normalize(mu_v.float(), dim=-1)
+    if normalize:
+        mu_t, mu_v = F.normalize(mu_t.float(), dim=-1), F.normalize(mu_v.float(), dim=-1)
     logits = -wasserstein2(mu_t, logsig_t, mu_v, logsig_v, sigma_scale) / tau
     t2v = _soft_ce(logits, identity_targets(pids_t, pids_v))
     v2t = _soft_ce(logits.T, identity_targets(pids_v, pids_t))
@@ -189,7 +194,8 @@ def pcme_loss(mu_t: torch.Tensor, logsig_t: torch.Tensor, mu_v: torch.Tensor, lo
     """Soft contrastive BCE on sampled match probabilities mean_kl sigmoid(-a ||z_t - z_v|| + b) (PCME), pid-aware
     targets."""
     pids_v = pids_t if pids_v is None else pids_v
-    if normalize: mu_t, mu_v = F.normalize(mu_t.float(), dim=-1), F.normalize(mu_v.float(), dim=-1)
+    if normalize:
+        mu_t, mu_v = F.normalize(mu_t.float(), dim=-1), F.normalize(mu_v.float(), dim=-1)
     def draw(m, ls):
         "(N, K, D): K samples of each Gaussian, or its mean alone with n_samples = 0."
         return (sample_gaussian(m, ls, n_samples, generator)[1:] if n_samples > 0 else m[None]).transpose(0, 1)

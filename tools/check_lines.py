@@ -1,4 +1,5 @@
-"""Readable library code: no line of cumdr/*.py over 120 characters and no two statements joined on one line.
+"""Readable library code: no line of cumdr/*.py over 120 characters and no two statements on one line (`a; b`, or
+a compound statement's body on its header's line: `if x: return y`).
 
 Usage: python tools/check_lines.py [--limit N] [FILE ...]   (default: every module of cumdr/ but nbdev's _modidx.py)
 
@@ -7,7 +8,9 @@ and lists every offending line otherwise.
 """
 import argparse
 import ast
+import io
 import sys
+import tokenize
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -28,6 +31,43 @@ def joined_statements(tree: ast.AST) -> list[int]:
     return sorted(lines)
 
 
+COMPOUND = {'if', 'elif', 'else', 'for', 'while', 'with', 'try', 'except', 'finally', 'def', 'class', 'async'}
+
+
+def body_on_header_line(text: str) -> list[int]:
+    "Line numbers where a compound statement's header (`if ...:`, `else:`, `def ...:`) has its body after the colon."
+    lines, start, depth, lam, seek = [], True, 0, 0, False
+    for t in tokenize.generate_tokens(io.StringIO(text).readline):
+        if t.type in (tokenize.NL, tokenize.COMMENT, tokenize.INDENT, tokenize.DEDENT, tokenize.ENCODING):
+            continue
+        if t.type == tokenize.NEWLINE:
+            start, seek, lam = True, False, 0
+            continue
+        if start:   # the first token of a logical line
+            start = False
+            seek = t.type == tokenize.NAME and t.string in COMPOUND
+            header_line = t.start[0]
+            if t.type == tokenize.OP and t.string == '@':
+                seek = False
+        if t.type == tokenize.OP and t.string in '([{':
+            depth += 1
+        elif t.type == tokenize.OP and t.string in ')]}':
+            depth -= 1
+        elif seek and t.type == tokenize.NAME and t.string == 'lambda' and depth == 0:
+            lam += 1
+        elif seek and t.type == tokenize.OP and t.string == ':' and depth == 0:
+            if lam:
+                lam -= 1
+                continue
+            seek = 'after'
+            continue
+        if seek == 'after':   # a token after the header's colon on its line: the body
+            if t.start[0] == header_line:
+                lines.append(header_line)
+            seek = False
+    return lines
+
+
 def problems(path: Path, limit: int) -> list[str]:
     text = path.read_text(encoding='utf-8')
     name = path.relative_to(ROOT) if path.is_relative_to(ROOT) else path
@@ -39,6 +79,8 @@ def problems(path: Path, limit: int) -> list[str]:
             out.append(f'{name}:{number}: {len(line)} characters (limit {limit})')
     for number in joined_statements(ast.parse(text)):
         out.append(f'{name}:{number}: two statements on one line')
+    for number in body_on_header_line(text):
+        out.append(f"{name}:{number}: a compound statement's body on its header's line")
     return out
 
 
