@@ -15,7 +15,7 @@ from pathlib import Path
 import yaml
 
 import cumdr
-from .files import USER_ERRORS, atomic_write_text, command_line_error, read_json
+from .files import USER_ERRORS, atomic_write_text, command_line_error, read_json, read_jsonl
 from .losses import untrained_matching
 from .model import Config, flat_config_fields
 from .report import (BASELINE, METHOD_ROWS, METHODS, ROWS, canonical_row, peer_commentary, peer_table,
@@ -217,24 +217,12 @@ def read_run(run_dir: str | Path) -> dict:
         raise ValueError(f"{run_dir / 'metrics.json'} has no 'test' metrics")
     curve, untrained = None, {}
     if (run_dir / 'log.jsonl').exists():
-        ep = [r for r in _log_records(run_dir / 'log.jsonl') if r.get('kind') == 'epoch' and r.get('val')]
+        ep = [r for r in read_jsonl(run_dir / 'log.jsonl') if r.get('kind') == 'epoch' and r.get('val')]
         curve = dict(epoch=[r['epoch'] for r in ep], R1=[r['val'][list(r['val'])[-1]]['R1'] for r in ep])
         untrained = untrained_matching(ep[-1]) if ep else {}
     config_file = run_dir / 'config.yaml'
     cfg = flat_config_fields(Config.read_fields(config_file)) if config_file.exists() else {}
     return dict(metrics=m, analysis=a, val_curve=curve, config=cfg or {}, untrained_matching=untrained)
-
-def _log_records(path: Path) -> list[dict]:
-    "The records of a log.jsonl, or a `ValueError` naming the file and the line that is not JSON (a cut-off write)."
-    records = []
-    for n, line in enumerate(path.read_text(encoding='utf-8').splitlines(), 1):
-        try:
-            records.append(json.loads(line))
-        except json.JSONDecodeError as e:
-            raise ValueError(f'{path}: line {n} is not JSON ({e.msg}): cut off by an interrupted write?') from None
-        except RecursionError:
-            raise ValueError(f'{path}: line {n} is JSON nested too deeply to read: not a line cumdr wrote') from None
-    return records
 
 def _final(stages: dict) -> dict:
     return stages[list(stages)[-1]]

@@ -8,7 +8,6 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
-import math
 import shlex
 import sys
 import time
@@ -20,7 +19,7 @@ import torch
 from .backbone import FUSION_PREFIX, read_checkpoint, sha256_of
 from .losses import ITM_PRIOR, untrained_matching
 from .datasets import DATASETS, PedesData, TrainSample, load_pedes
-from .files import USER_ERRORS, atomic_file, command_line_error, read_json
+from .files import USER_ERRORS, atomic_file, command_line_error, read_json, read_jsonl
 from .model import FUSION_MODULES
 from .synthetic import DOMAINS, generate, load_meta
 from .world import ATTRIBUTE_NAMES
@@ -75,7 +74,7 @@ def pretrain_config(output_dir: str | Path, eval_root: str | Path, dataset: str 
 
 def zero_shot_curve(run_dir: str | Path) -> list[dict]:
     "(epoch, step, val R1/R5/R10/mAP, epoch-mean losses) after every epoch of a run, from its log."
-    records = [json.loads(line) for line in (Path(run_dir) / 'log.jsonl').read_text().splitlines()]
+    records = read_jsonl(Path(run_dir) / 'log.jsonl')
     steps = {r['epoch']: r['step'] for r in records if r['kind'] == 'step'}
     metrics = ('R1', 'R5', 'R10', 'mAP')
     losses = lambda r: {k: v for k, v in r.items() if k.startswith('loss_')}   # each loss's mean over the epoch

@@ -5,13 +5,12 @@
 # %% ../nbs/18_report.ipynb #5e900003
 from __future__ import annotations
 
-import json
 import math
 from pathlib import Path
 
 import numpy as np
 
-from .files import read_json
+from .files import read_json, read_jsonl
 from .model import COMPONENTS, parse_components
 from .losses import ITM_PRIOR, untrained_matching
 from .stats import difference, paired_gain, seed_stat
@@ -541,8 +540,7 @@ def peer_commentary(results: dict, metric: str = 'R1', alpha: float = .05, paper
 # %% ../nbs/18_report.ipynb #a42dd474
 def _epochs(run: Path) -> list[dict]:
     "The epoch records of a run's log.jsonl, in order."
-    lines = (run / 'log.jsonl').read_text().splitlines()
-    return [r for r in map(json.loads, lines) if r.get('kind') == 'epoch']
+    return [r for r in read_jsonl(run / 'log.jsonl') if r.get('kind') == 'epoch']
 
 def regime_summary(folder: str | Path) -> dict:
     """The small default's regime from its committed runs: `folder/zero-shot` (the initial weights, `-p epochs 0`)

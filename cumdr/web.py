@@ -10,7 +10,7 @@ from PIL import Image, ImageDraw, ImageEnhance
 
 from .captions import GROUPS
 from .painter import BODY_LAYERS, IMAGE_SIZE, _S, photograph, pose_figure
-from .world import ATTRIBUTES, ATTRIBUTE_NAMES
+from .world import ATTRIBUTES
 
 
 # %% auto #0
