@@ -25,6 +25,7 @@ from .synthetic import DOMAINS, generate, load_meta
 from .world import ATTRIBUTE_NAMES
 from .train import USER_ERRORS as TRAIN_ERRORS
 from .train import make_config, train
+from .evaluate import evaluate, load_model
 
 # %% auto #0
 __all__ = ['CAPTION_STYLES', 'corpus_pairs', 'pretraining_data', 'shared_combinations', 'pretrain_config', 'zero_shot_curve',
@@ -68,7 +69,7 @@ def pretrain_config(output_dir: str | Path, eval_root: str | Path, dataset: str 
     """The small preset with CLIP's pretraining recipe (towers from scratch, InfoNCE); `overrides` change any field,
     e.g. `loss_names='itc+itm+mlm'` to pretrain the cross-modal encoder too (ALBEF's and APTM's objective)."""
     base = dict(loss_names='itc', tau=.07, lr=1e-3, lr_factor=1., batch_size=128, epochs=10, warmup_epochs=1,
-                image_size=(96, 32), pretrained=None, rerank_k=0)
+                image_size=(96, 32), pretrained=None, rerank_k=0, itm_tau=None, itm_random_epochs=0.)
     fixed = dict(dataset=dataset, root_dir=str(eval_root), output_dir=str(output_dir))
     return make_config('small', **{**base, **overrides, **fixed})
 
@@ -109,11 +110,15 @@ def export_weights(checkpoint: str | Path, out: str | Path, **manifest) -> dict:
 def pretrain(out_dir: str | Path, ids: int = 20000, seed: int = 1, style: str = 'human', eval_ids: int = 1000,
              eval_seed: int = 0, dataset: str = 'CUHK-PEDES', export: str | Path | None = None,
              command: str | None = None, workers: int | None = None, domain: str = 'pedes',
-             photos_per_person: int | None = None, **overrides) -> dict:
+             photos_per_person: int | None = None, weights: str = 'best', **overrides) -> dict:
     """Pretrain a tiny CLIP on a synthetic corpus of `domain` (`cumdr.synthetic.DOMAINS`; 'pedes': the evaluation
     set's world, other people) with `photos_per_person` (None: the format's) and export its towers and, where the
-    recipe trains one, its cross-modal encoder; returns the manifest."""
+    recipe trains one, its cross-modal encoder; returns the manifest. `weights`: the epoch exported, 'best' (on the
+    zero-shot validation R@1) or 'last' (CLIP's choice: a corpus whose words the evaluation set never uses has a
+    zero-shot R@1 near chance, and choosing on it chooses noise)."""
     out_dir = Path(out_dir)
+    if weights not in ('best', 'last'):
+        raise ValueError(f"weights={weights!r}: expected 'best' or 'last'")
     if seed == eval_seed:
         raise ValueError(f"the corpus seed ({seed}) must differ from the evaluation set's ({eval_seed})")
     t0 = time.time()
@@ -132,20 +137,26 @@ def pretrain(out_dir: str | Path, ids: int = 20000, seed: int = 1, style: str = 
     run = train(cfg, data)
     export = Path(export) if export else out_dir / f'{cfg.backbone}-synthetic.safetensors'
     metrics = read_json(run / 'metrics.json')
-    recipe = ('loss_names', 'tau', 'lr', 'lr_factor', 'batch_size', 'epochs', 'warmup_epochs', 'seed', 'cross_heads',
-              'cross_layers', 'cross_residual')
+    best_epoch, zero_shot_test = metrics['best_epoch'], metrics['test']['global']   # metrics.json: best.pt's
+    # the training's own time, summed over its epochs: wall_s is this call's, short when it only re-exports a run
+    train_s = round(sum(r.get('time_s', 0.) for r in read_jsonl(run / 'log.jsonl') if r['kind'] == 'epoch'))
+    if weights == 'last':
+        model, _ = load_model(run, checkpoint='last.pt')
+        best_epoch, zero_shot_test = cfg.epochs, evaluate(model, data.test, model.cfg)['global']
+    recipe = ('loss_names', 'tau', 'itm_tau', 'itm_random_epochs', 'lr', 'lr_factor', 'batch_size', 'epochs',
+              'warmup_epochs', 'seed', 'cross_heads', 'cross_layers', 'cross_residual')
     # a stage that continues from an earlier one's weights carries that stage's manifest: the whole recipe in one file
     start = Path(cfg.pretrained).with_suffix('.json') if cfg.pretrained else None
     earlier = read_json(start) if start is not None and start.is_file() else None
-    # best.pt: the epoch chosen on the evaluation set's validation split, the weights metrics.json's test figures are of
-    return export_weights(run / 'best.pt', export, backbone=cfg.backbone, image_size=list(cfg.image_size),
+    # best.pt: the epoch chosen on the evaluation set's validation split (metrics.json's test figures); last.pt
+    return export_weights(run / f'{weights}.pt', export, backbone=cfg.backbone, image_size=list(cfg.image_size),
                           corpus=dict(ids=ids, seed=seed, domain=domain, style=style, pairs=len(data.train)),
                           eval=dict(dataset=dataset, ids=eval_ids, seed=eval_seed),
                           shared_combinations=shared_combinations(corpus / dataset, eval_root / dataset),
                           config={k: getattr(cfg, k) for k in recipe},
-                          zero_shot_val=zero_shot_curve(run), best_epoch=metrics['best_epoch'],
-                          zero_shot_test=metrics['test']['global'],
-                          wall_s=round(time.time() - t0), command=command, threads=torch.get_num_threads(),
+                          zero_shot_val=zero_shot_curve(run), best_epoch=best_epoch, weights=weights,
+                          zero_shot_test=zero_shot_test, wall_s=round(time.time() - t0), train_s=train_s,
+                          command=command, threads=torch.get_num_threads(),
                           earlier_stage=earlier)
 
 # %% ../nbs/13_pretrain.ipynb #52ff79e4
@@ -189,6 +200,8 @@ def main(argv=None):
     p.add_argument('--epochs', type=int, default=10)
     p.add_argument('--export', default=None, help='weights file to write (default OUT_DIR/<backbone>-synthetic...)')
     p.add_argument('--workers', type=int, default=None, help='processes drawing the corpus')
+    p.add_argument('--weights', default='best', choices=('best', 'last'),
+                   help="the epoch exported: best zero-shot validation R@1, or the last")
     p.add_argument('overrides', nargs='*', help='Config fields as key=value (YAML values), e.g. batch_size=256')
     a = p.parse_intermixed_args(argv)  # options and key=value overrides in any order
     kw = {}
@@ -206,7 +219,7 @@ def main(argv=None):
     try:
         info = pretrain(a.out_dir, a.ids, a.seed, a.style, a.eval_ids, export=a.export, command=command,
                         workers=a.workers, epochs=a.epochs, domain=a.domain,
-                    photos_per_person=a.photos_per_person, **kw)
+                        photos_per_person=a.photos_per_person, weights=a.weights, **kw)
     except (*USER_ERRORS, *TRAIN_ERRORS) as e:  # what the user has to fix: one line, not a traceback
         raise command_line_error('cumdr-pretrain', e) from None
     print(json.dumps({k: info[k] for k in ('file', 'bytes', 'sha256', 'zero_shot_test')}, indent=1))

@@ -73,10 +73,12 @@ def _occluder(rng: np.random.Generator) -> str | None:
         r -= p
     return None
 
-#: the dataset's world, the web's (`cumdr.web`), the web's people and words under PEDES' cameras (the shipped
-#: pretraining corpus of 13_pretrain), and each lever of the web alone
+#: the dataset's world, the web's (`cumdr.web`), the web's people and words under PEDES' cameras, the same with
+#: alt-text that never uses the dataset writers' words (`foreign`: the shipped pretraining corpus of 13_pretrain),
+#: and each lever of the web alone
 DOMAINS = {'pedes': (), 'web': ('people', 'captions', 'photos'), 'web-text': ('people', 'captions'),
-           'web-people': ('people',), 'web-captions': ('captions',), 'web-photos': ('photos',)}
+           'web-vocab': ('people', 'captions', 'foreign'), 'web-people': ('people',), 'web-captions': ('captions',),
+           'web-photos': ('photos',)}
 
 def _write_json(path: Path, obj) -> None:
     with atomic_file(path) as tmp:
@@ -125,7 +127,8 @@ def generate(out: str | Path, fmt: str = 'CUHK-PEDES', ids: int = 300, seed: int
                 occlusion, photo = _occluder(rng), None
                 vis = visible_attributes(person['attributes'], view, occlusion)
             if 'captions' in web:   # the web's own error rate
-                caps = [write_alt_text(rng, vis, photo[0] if photo else 'park') for _ in range(ncap)]
+                caps = [write_alt_text(rng, vis, photo[0] if photo else 'park', foreign='foreign' in web)
+                        for _ in range(ncap)]
             else:
                 caps = [write_caption(rng, vis, noise) for _ in range(ncap)]
             ann_text, ann_claims = describe(rng, vis, describer_error)

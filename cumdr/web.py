@@ -5,16 +5,19 @@
 # %% ../nbs/00d_web.ipynb #3959c040
 from __future__ import annotations
 
+import re
+
 import numpy as np
 from PIL import Image, ImageDraw, ImageEnhance
 
-from .captions import GROUPS
+from .captions import _NOUN, _WORDS, GROUPS
 from .painter import BODY_LAYERS, IMAGE_SIZE, _S, photograph, pose_figure
 from .world import ATTRIBUTES
 
 
 # %% auto #0
-__all__ = ['WEB_PRIORS', 'WEB_WORDS', 'WEB_SCENES', 'write_alt_text', 'web_background', 'render_web_photo', 'web_visible']
+__all__ = ['WEB_PRIORS', 'WEB_WORDS', 'DATASET_WORDS', 'WEB_SCENES', 'write_alt_text', 'web_background', 'render_web_photo',
+           'web_visible']
 
 # %% ../nbs/00d_web.ipynb #8a00b226
 def _flatten(prior: dict, power: float) -> dict:
@@ -59,28 +62,46 @@ _TAGS = ['stock photo', 'royalty free', 'outfit ideas', 'casual style', 'lifesty
 _JUNK = ['jpg', 'img', 'dsc', 'hd', '4k', 'png', 'copyright', 'getty', 'shutterstock', 'pixabay', 'edit']
 _GARMENT_GROUPS = ('upper', 'lower', 'hat', 'bag', 'hair', 'shoes')
 
-def _web(rng, value) -> str:
-    "A web word for `value` (one of its synonyms; the dataset's own word only as often as any other)."
+#: every word the dataset's own writers use for a person: their nouns and synonyms (`cumdr.captions`) and the
+#: attribute values; a foreign web writer (`foreign=True`) uses none of them
+DATASET_WORDS = frozenset(w for phrases in (*_NOUN.values(), *_WORDS.values(), *map(list, ATTRIBUTES.values()))
+                          for phrase in phrases for w in re.split(r'[\s-]+', phrase)) | {'hair'}
+#: foreign words for the things whose web words all overlap the dataset's
+_FOREIGN_WORDS = {'man': ['bloke', 'fellow'], 'woman': ['gal', 'miss'], 'hair': ['hairdo', 'locks'],
+                  'shoes': ['trainers', 'boots', 'kicks']}
+
+def _foreign(words: list[str]) -> list[str]:
+    "The phrases of `words` that share no word with the dataset's writers."
+    return [w for w in words if not set(re.split(r'[\s-]+', w)) & DATASET_WORDS]
+
+def _web(rng, value, foreign: bool = False) -> str:
+    """A web word for `value` (one of its synonyms; the dataset's own word only as often as any other, never when
+    `foreign`)."""
     words = WEB_WORDS.get(value, [value])
+    if foreign:
+        words = _foreign(words) or _FOREIGN_WORDS[value]
     return words[rng.integers(len(words))]
 
-def _phrase(rng, group: str, c: dict) -> str:
-    "A noun phrase for the claims `c` of one attribute group, in web words."
+def _phrase(rng, group: str, c: dict, foreign: bool = False) -> str:
+    "A noun phrase for the claims `c` of one attribute group, in web words (`foreign`: none of the dataset's)."
     if group == 'hair':
-        return ' '.join(_web(rng, c[a]) for a in ('hair_length', 'hair_colour') if a in c) + ' hair'
+        noun = rng.choice(_FOREIGN_WORDS['hair']) if foreign else 'hair'
+        return ' '.join(_web(rng, c[a], foreign) for a in ('hair_length', 'hair_colour') if a in c) + ' ' + noun
     if group == 'shoes':
-        return f"{_web(rng, c['shoes_colour'])} {rng.choice(['shoes', 'sneakers', 'trainers', 'boots'])}"
+        shoes = _FOREIGN_WORDS['shoes'] if foreign else ['shoes', 'sneakers', 'trainers', 'boots']
+        return f"{_web(rng, c['shoes_colour'], foreign)} {rng.choice(shoes)}"
     kind = {'upper': 'upper_type', 'lower': 'lower_type', 'hat': 'hat', 'bag': 'bag'}[group]
     colour = {'upper': 'upper_colour', 'lower': 'lower_colour', 'hat': 'hat_colour', 'bag': 'bag_colour'}[group]
-    words = [_web(rng, c[colour]) if colour in c else None,
-             _web(rng, c['upper_pattern']) if c.get('upper_pattern') not in (None, 'plain') else None,
-             _web(rng, c[kind]) if kind in c else rng.choice(['outfit', 'clothes', 'look'])]
+    words = [_web(rng, c[colour], foreign) if colour in c else None,
+             _web(rng, c['upper_pattern'], foreign) if c.get('upper_pattern') not in (None, 'plain') else None,
+             _web(rng, c[kind], foreign) if kind in c else rng.choice(['outfit', 'clothes', 'look'])]
     return ' '.join(w for w in words if w)
 
 def write_alt_text(rng: np.random.Generator, visible: dict, scene: str = 'park',
-                   noise: float = .1) -> tuple[str, dict, str | None]:
+                   noise: float = .1, foreign: bool = False) -> tuple[str, dict, str | None]:
     """Web alt-text for an image with `visible` attributes shot in `scene`: (text, claims, wrong attribute or None).
-    Short and partial (one to three things), in other words than the dataset's, with scene words, tags and junk."""
+    Short and partial (one to three things), in other words than the dataset's (`foreign`: never one of the
+    dataset's writers' words), with scene words, tags and junk."""
     groups = [g for g in _GARMENT_GROUPS if any(a in visible for a in GROUPS[g]) and
               not (g in ('hat', 'bag') and visible.get(g, 'none') == 'none')]
     k = min(len(groups), 1 + rng.binomial(2, .45))   # one thing 30%, two 50%, three 20%
@@ -95,8 +116,8 @@ def write_alt_text(rng: np.random.Generator, visible: dict, scene: str = 'park',
         wrong = [a for a in claims if a != 'gender'][0]
         pool = [v for v in ATTRIBUTES[wrong] if v not in (claims[wrong], 'none', 'n/a')]
         claims[wrong] = pool[rng.integers(len(pool))]
-    noun = _web(rng, claims.get('gender'))
-    things = [_phrase(rng, g, {a: claims[a] for a in GROUPS[g] if a in claims}) for g in chosen]
+    noun = _web(rng, claims.get('gender'), foreign)
+    things = [_phrase(rng, g, {a: claims[a] for a in GROUPS[g] if a in claims}, foreign) for g in chosen]
     shape = rng.integers(1, 4)
     if not things:
         text = f"{noun} {rng.choice(_SCENE_WORDS[scene])}"
