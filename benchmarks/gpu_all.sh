@@ -43,8 +43,9 @@ else
 fi
 step synth cumdr-synth --out "$out/data" --format CUHK-PEDES --ids $ids --seed 0
 # the README's paper-scale command; no pretrained weights can be downloaded here, so the towers start from random
-# weights (the cost of a step does not depend on them) and the last cell's R@1 floor and sigma check are off
+# weights (the cost of a step does not depend on them) and the last cell's R@1 floor, sigma and regime checks are off
 step paper_epoch papermill --log-output --no-progress-bar -k python3 nbs/reproduce/train_eval.ipynb \
   "$out/paper_1epoch.ipynb" -p dataset CUHK-PEDES -p root_dir "$out/data" -p pretrained none -p device $dev \
-  -p components cum+rucm+dar -p output_dir "$out/paper_1epoch" -p min_r1_over_chance 0 -p min_sigma_change 0 $paper
+  -p components cum+rucm+dar -p output_dir "$out/paper_1epoch" -p min_r1_over_chance 0 -p min_sigma_change 0 \
+  -p min_finetune_gain 0 -p max_itm_loss 1 $paper
 rm -rf "$out/data" "$out/paper_1epoch"/*.pt
