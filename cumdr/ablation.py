@@ -75,7 +75,7 @@ def check_params(params: dict, notebook: str | Path) -> dict:
     known = notebook_parameters(notebook)
     unknown = sorted(set(params) - set(known))
     if unknown:
-        raise ValueError(f'{unknown} are not parameters of {notebook}; it takes {sorted(known)}')
+        raise ValueError(f'{unknown} are not parameters of {notebook}: it takes {sorted(known)}')
     try:
         return json.loads(json.dumps(params))
     except TypeError as e:
@@ -156,7 +156,7 @@ def run_ablation(output_dir: str | Path, dataset: str = 'CUHK-PEDES', rows=ROWS,
         raise ValueError(f'nothing to run: rows={rows}, seeds={seeds}')
     from cumdr.datasets import DATASETS
     if dataset not in DATASETS:
-        raise ValueError(f'unknown dataset {dataset!r}; expected one of {list(DATASETS)}')
+        raise ValueError(f'unknown dataset {dataset!r}: expected one of {list(DATASETS)}')
     params = check_params(params, notebook)
     output_dir.mkdir(parents=True, exist_ok=True)
     _record_batch(output_dir, dataset, rows, seeds, params, notebook)
@@ -208,7 +208,7 @@ def run_ablation(output_dir: str | Path, dataset: str = 'CUHK-PEDES', rows=ROWS,
 # %% ../nbs/11_ablation.ipynb #a62e8d6e
 def read_run(run_dir: str | Path) -> dict:
     """The numbers of one finished run: metrics.json, analysis.json, the validation curve from log.jsonl and the
-    matching losses that ended at their prior (`untrained_matching` of the last epoch); a `ValueError` naming the
+    matching losses that ended at their prior (`untrained_matching` of the last epoch). A `ValueError` naming the
     file that cannot be read."""
     run_dir = Path(run_dir)
     m = read_json(run_dir / 'metrics.json')

@@ -81,7 +81,7 @@ class PedesData:
 
     def split(self, name: str) -> RetrievalSplit:
         if name not in ('val', 'test'):
-            raise ValueError(f'unknown evaluation split {name!r}; expected "val" or "test"')
+            raise ValueError(f'unknown evaluation split {name!r}: expected "val" or "test"')
         return getattr(self, name)
 
 # %% ../nbs/01_datasets.ipynb #9d9518cd
@@ -247,7 +247,7 @@ def load_pedes(name: str, root: str | Path, check_images: bool = False, val_frac
                val_seed: int = 0) -> PedesData:
     "Load dataset `name` from `root/<name>/` (annotation file + `imgs/`), real or synthetic."
     if name not in DATASETS:
-        raise ValueError(f'unknown dataset {name!r}; expected one of {list(DATASETS)}')
+        raise ValueError(f'unknown dataset {name!r}: expected one of {list(DATASETS)}')
     root = Path(root)
     if not root.is_dir():
         raise FileNotFoundError(f'dataset root {root} does not exist (see data_README.md)')

@@ -210,7 +210,7 @@ def plot_fusion_example(scores: torch.Tensor, comp: torch.Tensor, weight, query:
     s, c = scores[query].detach().float().cpu(), comp[query].detach().float().cpu()
     w = torch.as_tensor(weight, dtype=torch.float32).cpu()
     if w.ndim:
-        w = w[query]                      # w (Q,), (Q, 1) or (Q, G): this query's weight(s); else one β
+        w = w[query]                      # w (Q,), (Q, 1) or (Q, G): this query's weight(s), else one β
     w = w.expand_as(s)
     fused = s + w * c
     gp, qp = torch.as_tensor(gallery_pids).cpu(), int(torch.as_tensor(query_pids)[query])

@@ -163,7 +163,7 @@ class IVTBackbone(nn.Module):
     def __init__(self, name: str = 'ivt-tiny', image_size=(96, 32), token_drop: float = 0.):
         super().__init__()
         if name not in IVT_CONFIGS:
-            raise ValueError(f'unknown IVT size {name!r}; expected one of {list(IVT_CONFIGS)}')
+            raise ValueError(f'unknown IVT size {name!r}: expected one of {list(IVT_CONFIGS)}')
         cfg = IVT_CONFIGS[name]
         self.tower = IVTTower(cfg['width'], cfg['layers'], cfg['heads'], cfg['mlp_ratio'], cfg['patch'],
                               tuple(image_size))

@@ -92,7 +92,7 @@ class Config:
     loss_names: str = 'sdm+mlm+id+itm'     # the base losses joined by + (the components add their own)
     loss_weights: dict = field(default_factory=dict)  # name -> weight (default 1)
     tau: float = .02                       # temperature of every contrastive term (SDM, ITC, annotation alignment)
-    itm_tau: float | None = None           # temperature ITM's hard negatives are drawn at; None: tau
+    itm_tau: float | None = None           # temperature ITM's hard negatives are drawn at (None: tau)
     itm_random_epochs: float = 0.          # epochs of uniformly drawn ITM negatives before the hard ones
     # optimisation: IRRA's recipe
     epochs: int = 60                       # 0 evaluates the initial weights (zero-shot)

@@ -66,7 +66,7 @@ def shared_combinations(corpus_dir: str | Path, eval_dir: str | Path, split: str
 
 # %% ../nbs/13_pretrain.ipynb #6c75a5b6
 def pretrain_config(output_dir: str | Path, eval_root: str | Path, dataset: str = 'CUHK-PEDES', **overrides):
-    """The small preset with CLIP's pretraining recipe (towers from scratch, InfoNCE); `overrides` change any field,
+    """The small preset with CLIP's pretraining recipe (towers from scratch, InfoNCE). `overrides` change any field,
     e.g. `loss_names='itc+itm+mlm'` to pretrain the cross-modal encoder too (ALBEF's and APTM's objective)."""
     base = dict(loss_names='itc', tau=.07, lr=1e-3, lr_factor=1., batch_size=128, epochs=10, warmup_epochs=1,
                 image_size=(96, 32), pretrained=None, rerank_k=0, itm_tau=None, itm_random_epochs=0.)
@@ -111,9 +111,9 @@ def pretrain(out_dir: str | Path, ids: int = 20000, seed: int = 1, style: str = 
              eval_seed: int = 0, dataset: str = 'CUHK-PEDES', export: str | Path | None = None,
              command: str | None = None, workers: int | None = None, domain: str = 'pedes',
              photos_per_person: int | None = None, weights: str = 'best', **overrides) -> dict:
-    """Pretrain a tiny CLIP on a synthetic corpus of `domain` (`cumdr.synthetic.DOMAINS`; 'pedes': the evaluation
+    """Pretrain a tiny CLIP on a synthetic corpus of `domain` (`cumdr.synthetic.DOMAINS`: 'pedes' is the evaluation
     set's world, other people) with `photos_per_person` (None: the format's) and export its towers and, where the
-    recipe trains one, its cross-modal encoder; returns the manifest. `weights`: the epoch exported, 'best' (on the
+    recipe trains one, its cross-modal encoder. Returns the manifest. `weights`: the epoch exported, 'best' (on the
     zero-shot validation R@1) or 'last' (CLIP's choice: a corpus whose words the evaluation set never uses has a
     zero-shot R@1 near chance, and choosing on it chooses noise)."""
     out_dir = Path(out_dir)
@@ -148,7 +148,7 @@ def pretrain(out_dir: str | Path, ids: int = 20000, seed: int = 1, style: str = 
     # a stage that continues from an earlier one's weights carries that stage's manifest: the whole recipe in one file
     start = Path(cfg.pretrained).with_suffix('.json') if cfg.pretrained else None
     earlier = read_json(start) if start is not None and start.is_file() else None
-    # best.pt: the epoch chosen on the evaluation set's validation split (metrics.json's test figures); last.pt
+    # best.pt: the epoch chosen on the evaluation set's validation split (metrics.json's test figures), last.pt
     return export_weights(run / f'{weights}.pt', export, backbone=cfg.backbone, image_size=list(cfg.image_size),
                           corpus=dict(ids=ids, seed=seed, domain=domain, style=style, pairs=len(data.train)),
                           eval=dict(dataset=dataset, ids=eval_ids, seed=eval_seed),
@@ -174,7 +174,7 @@ def check_finetuning_gain(zero_shot_r1: float, fine_tuned_r1: float, min_gain: f
 
 def check_matching_learnt(epoch_record: dict, max_loss: float = ITM_PRIOR - .05) -> dict[str, float]:
     """The ITM / D-ITM losses of an epoch record (their means over the epoch) must end below `max_loss`
-    (`cumdr.losses.untrained_matching`); returns the losses checked."""
+    (`cumdr.losses.untrained_matching`). Returns the losses checked."""
     bad = untrained_matching(epoch_record, max_loss)
     if bad:
         name, end = next(iter(bad.items()))
@@ -194,7 +194,7 @@ def main(argv=None):
     p.add_argument('--style', default='human', choices=CAPTION_STYLES,
                    help="the corpus's captions ('human': its writer's)")
     p.add_argument('--domain', default='pedes', choices=list(DOMAINS),
-                   help="the corpus's world (pedes: the evaluation set's; web: another)")
+                   help="the corpus's world (pedes: the evaluation set's, web: another)")
     p.add_argument('--photos-per-person', type=int, default=None, help="photos of each person (default: the format's)")
     p.add_argument('--eval-ids', type=int, default=1000)
     p.add_argument('--epochs', type=int, default=10)

@@ -99,7 +99,7 @@ def fmt_stat(s: dict | None, digits: int = 2) -> str:
     return f"{s['mean']:.{digits}f} ± {s['std']:.{digits}f}"
 
 def markdown_table(results: dict) -> str:
-    """row | seeds | R1 | R5 | R10 | mAP | mINP | oracle R1 | rho, as mean ± std over seeds (final evaluation stage);
+    """row | seeds | R1 | R5 | R10 | mAP | mINP | oracle R1 | rho, as mean ± std over seeds (final evaluation stage):
     rows whose ITM head stayed untrained are marked † with a footnote."""
     header = '| row | seeds | ' + ' | '.join(METRICS) + ' | oracle R1 | rho |'
     lines = [header, '|---|---:|' + '---:|' * (len(METRICS) + 2)]
@@ -111,7 +111,7 @@ def markdown_table(results: dict) -> str:
     return '\n'.join(lines) + untrained_itm_note(results)
 
 def untrained_itm_note(results: dict) -> str:
-    "The footnote for rows (marked †) whose ITM / D-ITM head ended at its prior in some runs; '' when none did."
+    "The footnote for rows (marked †) whose ITM / D-ITM head ended at its prior in some runs -- '' when none did."
     flagged = {r: v for r, v in results['rows'].items() if v.get('itm_untrained')}
     if not flagged:
         return ''
@@ -345,7 +345,7 @@ def _premise(rows: dict) -> str:
         text += (f"; where it differs, {sh['other_epoch']} pair(s) selected different epochs (validation selection "
                  "reads each row's final stage)")
     if other:
-        text += f"; **{other} pair(s) that selected the same epoch differ: those towers did not train alike**"
+        text += f" -- **{other} pair(s) that selected the same epoch differ: those towers did not train alike**"
     return text + '.'
 
 def commentary(results: dict, metric: str = 'R1', alpha: float = .05) -> str:

@@ -90,9 +90,9 @@ def generate(out: str | Path, fmt: str = 'CUHK-PEDES', ids: int = 300, seed: int
     """Write a synthetic dataset in format `fmt` under `out/<fmt>/`; returns that folder. `domain='web'` draws
     another world in the same format: web photos, alt-text captions and the web's population (`cumdr.web`)."""
     if fmt not in FORMATS:
-        raise ValueError(f'unknown dataset format {fmt!r}; expected one of {list(FORMATS)}')
+        raise ValueError(f'unknown dataset format {fmt!r}: expected one of {list(FORMATS)}')
     if domain not in DOMAINS:
-        raise ValueError(f'unknown domain {domain!r}; expected one of {list(DOMAINS)}')
+        raise ValueError(f'unknown domain {domain!r}: expected one of {list(DOMAINS)}')
     web = DOMAINS[domain]
     spec = FORMATS[fmt]
     lo, hi = images_per_id or spec['images_per_id']

@@ -508,7 +508,7 @@ def _train_locked(cfg: Config, run_dir: Path, device: str, data, stop_after: int
         device_ids = [torch.device(device).index] if device.startswith('cuda') else None
         ddp = torch.nn.parallel.DistributedDataParallel(model, device_ids=device_ids)
     if cfg.compile:
-        ddp = torch.compile(ddp, backend=cfg.compile)  # the forward (towers, heads); the losses stay eager
+        ddp = torch.compile(ddp, backend=cfg.compile)  # the forward (towers, heads): the losses stay eager
     amp = autocast_for(device, cfg.bf16)
     g = loader.generator
     live = progress and is_main() and sys.stderr.isatty()
@@ -670,7 +670,7 @@ _SMALL = dict(backbone='cumdr-tiny', cross_layers=1, cross_heads=4, device='cpu'
               deterministic=True, synthetic_ids=1000, num_workers=1, warmup_epochs=1, rerank_k=16)
 PRESETS = {
     'paper': dict(num_workers=8),  # IRRA's 8 loader workers: 0 starves a GPU (see above)
-    # the paper's recipe at small size: the shipped foreign-domain pretraining fine-tuned with sdm+mlm+id+itm; tau,
+    # the paper's recipe at small size: the shipped foreign-domain pretraining fine-tuned with sdm+mlm+id+itm, tau,
     # rates, epochs and ITM's negatives chosen for a start that fine-tuning has to carry (see below)
     'small': dict(_SMALL, pretrained='synthetic', image_size=(96, 32), loss_names='sdm+mlm+id+itm', tau=.07,
                   epochs=12, lr=1e-3, lr_factor=2., itm_tau=.3, itm_random_epochs=1.),
@@ -705,7 +705,7 @@ METHODS = {
 def method_fields(method: str, preset_fields: dict) -> dict:
     "The Config fields `method` changes in a preset (`preset_fields`): its losses, weights, modules and epochs."
     if method not in METHODS:
-        raise ValueError(f'unknown method {method!r}; expected one of {list(METHODS)}')
+        raise ValueError(f'unknown method {method!r}: expected one of {list(METHODS)}')
     fields = dict(METHODS[method])
     scale = fields.pop('epochs_scale', 1.)
     sizes = fields.pop('backbone_by_size', None)

@@ -63,7 +63,7 @@ _JUNK = ['jpg', 'img', 'dsc', 'hd', '4k', 'png', 'copyright', 'getty', 'shutters
 _GARMENT_GROUPS = ('upper', 'lower', 'hat', 'bag', 'hair', 'shoes')
 
 #: every word the dataset's own writers use for a person: their nouns and synonyms (`cumdr.captions`) and the
-#: attribute values; a foreign web writer (`foreign=True`) uses none of them
+#: attribute values. A foreign web writer (`foreign=True`) uses none of them
 DATASET_WORDS = frozenset(w for phrases in (*_NOUN.values(), *_WORDS.values(), *map(list, ATTRIBUTES.values()))
                           for phrase in phrases for w in re.split(r'[\s-]+', phrase)) | {'hair'}
 #: foreign words for the things whose web words all overlap the dataset's
@@ -75,7 +75,7 @@ def _foreign(words: list[str]) -> list[str]:
     return [w for w in words if not set(re.split(r'[\s-]+', w)) & DATASET_WORDS]
 
 def _web(rng, value, foreign: bool = False) -> str:
-    """A web word for `value` (one of its synonyms; the dataset's own word only as often as any other, never when
+    """A web word for `value` (one of its synonyms, the dataset's own word only as often as any other, never when
     `foreign`)."""
     words = WEB_WORDS.get(value, [value])
     if foreign:
