@@ -12,10 +12,12 @@ import torch.nn.functional as F
 from torch import nn
 
 from .losses import LossSpec
+from .metrics import retrieval_metrics
 
 # %% auto #0
-__all__ = ['DAR_LOSSES', 'GaussianDiffusion', 'timestep_embedding', 'CandidateDenoiser', 'dar_candidates', 'dar_loss',
-           'conditioned_denoiser', 'refine_topk', 'refine_topk_loop', 'fuse_topk', 'DiffusionRefine']
+__all__ = ['DAR_LOSSES', 'DAR_FUSIONS', 'GaussianDiffusion', 'timestep_embedding', 'CandidateDenoiser', 'dar_candidates',
+           'dar_person_candidates', 'dar_loss', 'conditioned_denoiser', 'refine_topk', 'refine_topk_loop', 'fuse_topk',
+           'standardise_rows', 'fuse_topk_scaled', 'DiffusionRefine', 'FittedDiffusionRefine']
 
 # %% ../nbs/07_diffusion.ipynb #c87695f0
 class GaussianDiffusion:
@@ -84,36 +86,57 @@ def timestep_embedding(t: torch.Tensor, dim: int, max_period: float = 10_000.) -
     return torch.cat(parts, -1)
 
 class CandidateDenoiser(nn.Module):
-    "Predicts x0 (B, K) from x_t (B, K), step t (B,), text (B, D) and candidate features (B, K, D)."
-    def __init__(self, dim: int, hidden: int | None = None):
+    """Predicts x0 (B, K) from x_t (B, K), step t (B,), text (B, D) and candidate features (B, K, D). `text_tau`: the
+    temperature of the text-candidate weights w; `joint`: each candidate also reads how similar it is to the others
+    (its mean cosine to them, and to the candidates the attention picks), which no text-image score holds."""
+    def __init__(self, dim: int, hidden: int | None = None, text_tau: float = 1., joint: bool = False):
         super().__init__()
         hidden = hidden or 2 * dim
         self.t_mlp = nn.Sequential(nn.Linear(dim, hidden), nn.SiLU(), nn.Linear(hidden, dim))
         self.q, self.k, self.v, self.p = (nn.Linear(dim, dim) for _ in range(4))
         self.out = nn.Sequential(nn.Linear(2 * dim, hidden), nn.SiLU(), nn.Linear(hidden, 1))
-        self.dim = dim
+        self.joint = nn.Linear(2, hidden, bias=False) if joint else None
+        self.dim, self.text_tau = dim, text_tau
+
+    def text_weights(self, text: torch.Tensor, cands: torch.Tensor) -> torch.Tensor:
+        "w = K softmax_n(t . v_n / text_tau) (B, K): a text-conditioned emphasis that averages 1."
+        return cands.shape[1] * torch.softmax(torch.einsum('bd,bkd->bk', text, cands) / self.text_tau, -1)
+
+    @staticmethod
+    def gram(cands: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        "(G (B, K, K) the candidates' cosines with each other, each candidate's mean cosine to the others (B, K))."
+        G = torch.einsum('bkd,bmd->bkm', cands, cands)
+        K = cands.shape[1]
+        return G, (G.sum(-1) - G.diagonal(dim1=1, dim2=2)) / max(K - 1, 1)
 
     def forward(self, xt: torch.Tensor, t: torch.Tensor, text: torch.Tensor, cands: torch.Tensor) -> torch.Tensor:
         e = self.t_mlp(timestep_embedding(t, self.dim).to(text.dtype))              # (B, D)
-        # K * softmax: a text-conditioned weight that averages 1, so it emphasises without shrinking
-        w = cands.shape[1] * torch.softmax(torch.einsum('bd,bkd->bk', text, cands), -1)   # (B, K)
+        w = self.text_weights(text, cands)                                          # (B, K)
         q = self.q(text + e)                                                        # (B, D)
         mixed = w[..., None] * cands + e[:, None]                                   # (B, K, D)
         k, u = self.k(mixed), self.v(mixed)
         a = torch.softmax(torch.einsum('bd,bkd->bk', q, k) + xt, -1)                # (B, K)
         h = self.p(torch.einsum('bk,bkd->bd', a, u))                                # (B, D)
-        return self.out(torch.cat([h[:, None].expand_as(cands), cands], -1)).squeeze(-1) + a
+        pre = self.out[0](torch.cat([h[:, None].expand_as(cands), cands], -1))      # (B, K, hidden)
+        if self.joint is not None:   # cosine to the attended candidates, mean cosine to all others
+            G, density = self.gram(cands)
+            pre = pre + self.joint(torch.stack([torch.einsum('bm,bkm->bk', a, G), density], -1))
+        return self.out[2](self.out[1](pre)).squeeze(-1) + a
 
     def conditioned(self, text: torch.Tensor, cands: torch.Tensor):
         """`denoise(x_t, t)` for fixed text (B, D) and candidates (B, K, D): `forward`'s maths with everything
         that does not depend on the step done once, for the many calls of DDIM sampling."""
-        D, K = self.dim, cands.shape[1]
+        D = self.dim
         W_h, W_o = self.out[0].weight[:, :D], self.out[0].weight[:, D:]               # MLP([h; v_n]) first layer
-        w = K * torch.softmax(torch.einsum('bd,bkd->bk', text, cands), -1)            # (B, K)
+        w = self.text_weights(text, cands)                                            # (B, K)
         kc = F.linear(cands, self.k.weight)                                           # W_k v_n        (B, K, D)
         C = F.linear(F.linear(F.linear(cands, self.v.weight), self.p.weight), W_h)    # W_h W_p W_v v_n (B, K, hidden)
         oc = F.linear(cands, W_o, self.out[0].bias)                                   # W_o v_n + b    (B, K, hidden)
         qt = self.q(text)                                                             # W_q t + b_q
+        if self.joint is not None:
+            G, density = self.gram(cands)
+            W_a, W_d = self.joint.weight[:, 0], self.joint.weight[:, 1]               # (hidden,) each
+            oc = oc + density[..., None] * W_d                                        # the step-free joint part
         def denoise(xt: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
             tu, inv = t.unique(return_inverse=True)                                   # DDIM: one step for all rows
             e = self.t_mlp(timestep_embedding(tu, D).to(text.dtype))                  # (U, D)
@@ -122,7 +145,10 @@ class CandidateDenoiser(nn.Module):
             a = torch.softmax(w * torch.einsum('bd,bkd->bk', q, kc) + xt, -1)
             # W_h h = sum_m a_m w_m W_h W_p W_v v_m + W_h (W_p (W_v e_t + b_v) + b_p), using sum_m a_m = 1
             hid = torch.einsum('bk,bkh->bh', a * w, C) + F.linear(self.p(self.v(e)), W_h)[inv]
-            return self.out[2](self.out[1](hid[:, None] + oc)).squeeze(-1) + a
+            pre = hid[:, None] + oc
+            if self.joint is not None:
+                pre = pre + torch.einsum('bm,bkm->bk', a, G)[..., None] * W_a
+            return self.out[2](self.out[1](pre)).squeeze(-1) + a
         return denoise
 
 # %% ../nbs/07_diffusion.ipynb #6a0f7680
@@ -159,28 +185,56 @@ def dar_candidates(t: torch.Tensor, v: torch.Tensor, pids_t: torch.Tensor, pids_
         return cand.gather(1, perm), perm.argmin(1)                              # slot 0 went where perm == 0
 
 # %% ../nbs/07_diffusion.ipynb #d6a85487
+def dar_person_candidates(t: torch.Tensor, v: torch.Tensor, pids_t: torch.Tensor, pids_v: torch.Tensor, k: int,
+                          generator: torch.Generator | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+    """For each text row: the K images most similar to it, of any person, shuffled: the candidate sets inference sees,
+    where the top-K may hold several images of the right person or none. Returns cand_idx (B, K) and the target
+    (B, K): 1 at every candidate of the text's person, 0 elsewhere (a row of zeros where none made the top-K).
+    Forcing the true image in, as `dar_candidates` does, would teach a shortcut: a forced-in image is the set's
+    least similar one more often than chance, which the similarities the denoiser reads give away."""
+    with torch.no_grad():
+        sim = F.normalize(t.float(), dim=-1) @ F.normalize(v.float(), dim=-1).T
+        cand = sim.topk(int(min(k, len(v))), dim=1).indices
+        keys = torch.rand(cand.shape, generator=generator, device=_gen_device(generator, t.device)).to(t.device)
+        cand = cand.gather(1, keys.argsort(1))
+        return cand, (pids_v[cand] == pids_t[:, None]).float()
+
 def dar_loss(denoiser: nn.Module, diffusion: GaussianDiffusion, t: torch.Tensor, v: torch.Tensor, pids: torch.Tensor,
-             k: int, temp: float, generator: torch.Generator | None = None) -> torch.Tensor:
-    "CE(temp * x0_hat, true slot) of the denoiser on the batch's hard-negative candidate sets (features detached)."
+             k: int, temp: float, generator: torch.Generator | None = None, person: bool = False,
+             pids_v: torch.Tensor | None = None) -> torch.Tensor:
+    """CE(temp * x0_hat, true slot) of the denoiser on the batch's hard-negative candidate sets (features detached).
+    `person`: the candidates of `dar_person_candidates`, x0 = 1 at each image of the text's person, the CE's target
+    spread evenly over them, and the rows without one left out (a batch without any: 0, still differentiable).
+    `pids_v`: the images' pids where v is not aligned with t."""
     dtype = torch.promote_types(t.dtype, torch.float32)                          # bf16 features -> fp32 maths
     t = F.normalize(t.detach().to(dtype), dim=-1)
     v = F.normalize(v.detach().to(dtype), dim=-1)
-    cand, target = dar_candidates(t, v, pids, pids, k, generator)
+    pids_v = pids if pids_v is None else pids_v
+    if person:
+        cand, x0 = dar_person_candidates(t, v, pids, pids_v, k, generator)
+        found = x0.sum(1) > 0
+        if not found.any():   # no row's person made its top-K: nothing to learn from this batch
+            return sum(p.sum() for p in denoiser.parameters()) * 0.
+        t, cand, x0 = t[found], cand[found], x0[found].to(dtype)
+        target = x0 / x0.sum(1, keepdim=True)
+    else:
+        cand, target = dar_candidates(t, v, pids, pids_v, k, generator)
+        x0 = F.one_hot(target, cand.shape[1]).to(dtype)
     B, K = cand.shape
     dev = _gen_device(generator, t.device)
     step = torch.randint(0, diffusion.T, (B,), generator=generator, device=dev).to(t.device)
     noise = torch.randn(B, K, generator=generator, device=dev).to(t.device, dtype)
-    xt = diffusion.q_sample(F.one_hot(target, K).to(dtype), step, noise)
+    xt = diffusion.q_sample(x0, step, noise)
     x0_hat = denoiser(xt, step, t, v[cand])
     return F.cross_entropy(x0_hat.float() * temp, target)
 
-def _dar(model, out, gather, *, dar_k, dar_temp):
+def _dar(model, out, gather, *, dar_k, dar_temp, dar_person):
     "The `dar` loss: hard negatives from the global batch; only model.denoiser gets gradients."
     return dar_loss(model.denoiser, model.diffusion, gather(out['txt_global'].detach()),
-                    gather(out['img_global'].detach()), gather(out['pids']), dar_k, dar_temp)
+                    gather(out['img_global'].detach()), gather(out['pids']), dar_k, dar_temp, person=dar_person)
 
 DAR_LOSSES: dict[str, LossSpec] = {   # DAR's loss table (08_model joins it to the registry)
-    'dar': LossSpec(_dar, True, 'DAR: denoise the one-hot match vector over K hard-negative candidates'),
+    'dar': LossSpec(_dar, True, 'DAR: denoise the match vector over K hard-negative candidates'),
 }
 
 # %% ../nbs/07_diffusion.ipynb #432c2cdf
@@ -234,14 +288,39 @@ def refine_topk_loop(denoiser: nn.Module, diffusion: GaussianDiffusion, txt: tor
     return torch.stack(tops), torch.stack(x0s)
 
 def fuse_topk(scores: torch.Tensor, top: torch.Tensor, x0_hat: torch.Tensor, alpha: float = 1.) -> torch.Tensor:
-    "scores + alpha * softmax(x0_hat) on the top-K entries (a new tensor; the rest unchanged)."
+    "scores + alpha * softmax(x0_hat) on the top-K entries (a new tensor; the rest unchanged): DiffusionRet's rule."
     return scores.scatter_add(1, top, alpha * torch.softmax(x0_hat.to(scores.dtype), -1))
+
+def standardise_rows(x: torch.Tensor) -> torch.Tensor:
+    "Each row shifted to mean 0 and scaled to standard deviation 1 (a constant row becomes 0)."
+    x = x - x.mean(1, keepdim=True)
+    return x / x.std(1, keepdim=True).clamp(min=1e-12)
+
+def fuse_topk_scaled(scores: torch.Tensor, top: torch.Tensor, x0_hat: torch.Tensor, alpha: float = 1.) -> torch.Tensor:
+    """DAR's opinion in the units of the score it refines: on each query's top-K, s + alpha * sd(s) * z(x0_hat), with
+    sd(s) the spread of the incoming top-K scores and z(x0_hat) the refined vector standardised per query; alpha = inf
+    ranks the top-K by x0_hat alone (s breaks ties). The top-K stays above everything else, re-ordered among itself."""
+    s = scores.gather(1, top)
+    z = standardise_rows(x0_hat.to(scores.dtype))
+    if math.isinf(alpha):
+        new = z + 1e-4 * standardise_rows(s)
+    else:
+        new = s + alpha * s.std(1, keepdim=True) * z
+    rest = scores.scatter(1, top, float('-inf')).amax(1, keepdim=True)
+    rest = torch.where(torch.isfinite(rest), rest, torch.zeros_like(rest))   # K = the whole gallery
+    return scores.scatter(1, top, new - new.amin(1, keepdim=True) + rest + 1)
+
+DAR_FUSIONS = {'softmax': fuse_topk, 'scaled': fuse_topk_scaled}
 
 # %% ../nbs/07_diffusion.ipynb #87c6c91e
 class DiffusionRefine:
-    "Evaluation stage: DDIM refinement of the top-k of the incoming scores (DAR)."
-    def __init__(self, k: int, steps: int = 50, alpha: float = 1., chunk: int = 1024, seed: int = 0):
-        self.k, self.steps, self.alpha, self.chunk, self.seed = k, steps, alpha, chunk, seed
+    """Evaluation stage: DDIM refinement of the top-k of the incoming scores (DAR), fused by `fusion` ('scaled': in the
+    incoming score's units, `fuse_topk_scaled`; 'softmax': DiffusionRet's alpha * softmax(x0_hat), `fuse_topk`)."""
+    def __init__(self, k: int, steps: int = 50, alpha: float = 1., chunk: int = 1024, seed: int = 0,
+                 fusion: str = 'softmax'):
+        if fusion not in DAR_FUSIONS:
+            raise ValueError(f'DiffusionRefine: fusion {fusion!r}, expected one of {list(DAR_FUSIONS)}')
+        self.k, self.steps, self.alpha, self.chunk, self.seed, self.fusion = k, steps, alpha, chunk, seed, fusion
 
     def noise(self, n_queries: int, k: int) -> torch.Tensor:
         """x_T (n_queries, k) when the stage refines `n_queries` queries at once: one CPU draw from `seed`, the same on
@@ -259,10 +338,33 @@ class DiffusionRefine:
             noise = self.noise(len(scores), min(self.k, scores.shape[1]))
         top, x0 = refine_topk(model.denoiser, model.diffusion, enc.txt_global, enc.img_global, scores,
                               self.k, self.steps, chunk=self.chunk, noise=noise, callback=callback)
-        return dict(top=top, x0=x0, fused=fuse_topk(scores, top, x0, self.alpha))
+        return dict(top=top, x0=x0, fused=DAR_FUSIONS[self.fusion](scores, top, x0, self.alpha))
 
     def __call__(self, scores: torch.Tensor, ctx: dict) -> torch.Tensor:
         return self.refine(scores, ctx)['fused']
 
     def __repr__(self):
-        return f'DiffusionRefine(k={self.k}, steps={self.steps}, alpha={self.alpha}, seed={self.seed})'
+        fusion = '' if self.fusion == 'softmax' else f', fusion={self.fusion!r}'
+        return f'DiffusionRefine(k={self.k}, steps={self.steps}, alpha={self.alpha}, seed={self.seed}{fusion})'
+
+class FittedDiffusionRefine(DiffusionRefine):
+    """DiffusionRefine whose alpha is chosen on validation data (`fit`) among `alphas`, by R@1 (ties: mAP, then the
+    smaller alpha): 0 turns the stage down, inf lets x0_hat alone order the top-K. One DDIM pass on validation."""
+    alphas = (0., .25, .5, 1., 2., 4., math.inf)
+
+    def __init__(self, k: int, steps: int = 50, alpha: float = 1., chunk: int = 1024, seed: int = 0,
+                 fusion: str = 'scaled'):
+        super().__init__(k, steps, alpha, chunk, seed, fusion)
+        self.fit_results = None
+
+    def fit(self, scores: torch.Tensor, ctx: dict) -> 'FittedDiffusionRefine':
+        r = self.refine(scores, ctx)
+        fuse, enc = DAR_FUSIONS[self.fusion], ctx['enc']
+        self.fit_results = {a: retrieval_metrics(fuse(scores, r['top'], r['x0'], a), enc.query_pids, enc.gallery_pids)
+                            for a in self.alphas}
+        self.alpha = max(self.alphas, key=lambda a: (self.fit_results[a]['R1'], self.fit_results[a]['mAP'], -a))
+        return self
+
+    def __repr__(self):
+        chosen = ', chosen on validation' if self.fit_results is not None else ''
+        return f'Fitted{super().__repr__()[:-1]}{chosen})'

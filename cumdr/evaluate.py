@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import math
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,7 +18,7 @@ import torch.nn.functional as F
 from .backbone import CheckpointError, pretrained_quick_gelu, read_checkpoint
 from .datasets import (RetrievalSplit, default_annotation_path, gallery_loader, get_tokenizer, load_annotations_for,
                             load_data, load_pedes, read_annotations)
-from .diffusion import DiffusionRefine
+from .diffusion import DiffusionRefine, FittedDiffusionRefine
 from .files import read_json
 from .fusion import ComplementaryFusion
 from .files import USER_ERRORS, command_line_error
@@ -26,9 +27,10 @@ from .model import CUMDR, Config, text_padding
 
 # %% auto #0
 __all__ = ['TRAINING_ONLY', 'SHIPPED_MODELS', 'Encoded', 'compute_dtype', 'autocast_for', 'encode_split', 'global_similarity',
-           'itm_logits_topk', 'combine_topk', 'ItmRerank', 'default_stages', 'run_stages', 'evaluate', 'metrics_table',
-           'fitted_stages', 'load_model', 'evaluate_run', 'main', 'export_inference_weights', 'load_inference_weights',
-           'shipped_model', 'shipped_model_on_new_people', 'topk_chunked']
+           'itm_logits_topk', 'combine_topk', 'ItmRerank', 'FittedItmRerank', 'pairwise_auroc', 'itm_topk_report',
+           'default_stages', 'run_stages', 'evaluate', 'metrics_table', 'fitted_stages', 'load_model', 'evaluate_run',
+           'main', 'export_inference_weights', 'load_inference_weights', 'shipped_model', 'shipped_model_on_new_people',
+           'topk_chunked']
 
 # %% ../nbs/10_evaluate.ipynb #ce40977c
 @dataclass
@@ -109,28 +111,101 @@ def combine_topk(scores: torch.Tensor, top: torch.Tensor, new: torch.Tensor) -> 
     return scores.scatter(1, top, new - new.amin(1, keepdim=True) + rest + 1)
 
 class ItmRerank:
-    "Stage: re-score the top-k of the incoming scores with the ITM head (both in log-odds: ITM logit + w S'/tau)."
+    """Stage: re-score the top-k of the incoming scores with the ITM head, both in log-odds: ITM logit + w S'/tau
+    (w = 0: ITM-led, the incoming score only breaks ties)."""
+    tie_break = 1e-4   # the weight S'/tau keeps at w = 0: ITM decides, S only orders equal ITM logits
+
     def __init__(self, k: int, weight: float = 1., chunk: int = 1024):
         self.k, self.weight, self.chunk = k, weight, chunk
 
+    def _inputs(self, scores, ctx, k: int):
+        "(top-k candidate indices, their ITM logits, their incoming scores in logit units S'/tau), each (Q, k)."
+        top = scores.topk(min(k, scores.shape[1]), dim=1).indices
+        itm = itm_logits_topk(ctx['model'], ctx['enc'], top, self.chunk, ctx['cfg'].bf16)
+        return top, itm, scores.gather(1, top) / ctx['cfg'].tau
+
+    @staticmethod
+    def rule(itm: torch.Tensor, s_logit: torch.Tensor, weight: float) -> torch.Tensor:
+        "The re-ranking score of the top-k: ITM log-odds + w S'/tau; ITM-led at w = 0, S-led (no change) at w = inf."
+        if math.isinf(weight):
+            return s_logit + ItmRerank.tie_break * itm
+        return itm + (weight if weight > 0 else ItmRerank.tie_break) * s_logit
+
     def __call__(self, scores, ctx):
-        cfg = ctx['cfg']
-        top = scores.topk(min(self.k, scores.shape[1]), dim=1).indices
-        itm = itm_logits_topk(ctx['model'], ctx['enc'], top, self.chunk, cfg.bf16)
-        return combine_topk(scores, top, itm + self.weight * scores.gather(1, top) / cfg.tau)
+        top, itm, s_logit = self._inputs(scores, ctx, self.k)
+        return combine_topk(scores, top, self.rule(itm, s_logit, self.weight))
 
     def __repr__(self):
         return f'ItmRerank(k={self.k}, weight={self.weight})'
+
+class FittedItmRerank(ItmRerank):
+    """ItmRerank whose depth and weight are chosen on validation data (`fit`): k among `depths` (at most the
+    configured k), w among `weights`, by R@1 (ties: mAP, then the shallower depth, then the larger w)."""
+    weights = (0., .25, .5, 1., 2., 4., math.inf)   # inf: the re-ranking is turned down (and reported)
+
+    def __init__(self, k: int, weight: float = 1., chunk: int = 1024, depths: tuple | None = None):
+        super().__init__(k, weight, chunk)
+        self.depths = depths if depths is not None else tuple(sorted({max(k // 4, 2), max(k // 2, 2), k}))
+        self.fit_results = None
+
+    def fit(self, scores, ctx) -> 'FittedItmRerank':
+        "Choose the depth and the weight on `ctx`'s split (validation): one ITM pass at the deepest depth."
+        top, itm, s_logit = self._inputs(scores, ctx, max(self.depths))
+        enc = ctx['enc']
+        # topk is sorted, so the top-k of a shallower depth is a prefix of the deepest one's
+        self.fit_results = {(k, w): retrieval_metrics(combine_topk(scores, top[:, :k],
+                                                                   self.rule(itm[:, :k], s_logit[:, :k], w)),
+                                                      enc.query_pids, enc.gallery_pids)
+                            for k in self.depths for w in self.weights}
+        self.k, self.weight = max(self.fit_results, key=lambda kw: (self.fit_results[kw]['R1'],
+                                                                   self.fit_results[kw]['mAP'], -kw[0], kw[1]))
+        return self
+
+    def __repr__(self):
+        chosen = ', chosen on validation' if self.fit_results is not None else ''
+        return f'FittedItmRerank(k={self.k}, weight={self.weight}{chosen})'
+
+def pairwise_auroc(scores: torch.Tensor, positive: torch.Tensor) -> torch.Tensor:
+    """Per row: the probability that a positive outscores a negative (ties count half), scores and positive (Q, k);
+    NaN for a row without both. Rows are queries, columns their top-k candidates: how well a score orders them."""
+    def rows(s, p):   # (rows, k, k) comparisons: chunks of rows bound the memory at k = 128
+        above = (s[:, :, None] > s[:, None, :]).float() + .5 * (s[:, :, None] == s[:, None, :]).float()
+        pairs = p[:, :, None] & ~p[:, None, :]             # (positive i, negative j) of one query
+        n, won = pairs.sum((1, 2)), (above * pairs).sum((1, 2))
+        return torch.where(n > 0, won / n.clamp(min=1), torch.full_like(won, float('nan')))
+    return torch.cat([rows(scores[i:i + 1024], positive[i:i + 1024]) for i in range(0, len(scores), 1024)])
+
+@torch.no_grad()
+def itm_topk_report(model: CUMDR, enc: Encoded, cfg: Config, k: int) -> dict[str, float]:
+    """How the ITM head and the global similarity order each query's top-k (by global similarity): the mean per-query
+    AUROC of each over the queries whose person is in the top-k with at least one other person, the share of queries
+    whose person is in the top-k at all, and how often each alone puts a right image first among those queries."""
+    s = enc.txt_global @ enc.img_global.T
+    top = s.topk(min(k, s.shape[1]), dim=1).indices
+    itm = itm_logits_topk(model, enc, top, bf16=cfg.bf16)
+    positive = torch.as_tensor(enc.gallery_pids, device=top.device)[top] == torch.as_tensor(
+        enc.query_pids, device=top.device)[:, None]
+    s_top = s.gather(1, top)
+    au_itm, au_s = pairwise_auroc(itm, positive), pairwise_auroc(s_top, positive)
+    rows = ~torch.isnan(au_itm)
+
+    def first(x):   # % of those queries whose top-1 by x is their person
+        return positive[rows].gather(1, x[rows].argmax(1, keepdim=True)).float().mean().item() * 100
+    return dict(k=top.shape[1], queries=int(rows.sum()), person_in_topk=positive.any(1).float().mean().item() * 100,
+                auroc_itm=au_itm[rows].mean().item(), auroc_global=au_s[rows].mean().item(),
+                top1_itm=first(itm), top1_global=first(s_top), itm_logit_spread=itm.std(1).mean().item(),
+                global_logit_spread=(s_top / cfg.tau).std(1).mean().item())
 
 def default_stages(model: CUMDR, cfg: Config) -> dict:
     "The stages a config switches on, by name, in order: global -> rucm -> itm -> dar."
     st = {'global': global_similarity}
     if cfg.rucm:
         st['rucm'] = ComplementaryFusion(cfg.rucm_protocol, cfg.rucm_weighting)
-    if cfg.rerank_k > 0:
-        st['itm'] = ItmRerank(cfg.rerank_k, cfg.rerank_weight)  # Config refuses it without ITM
+    if cfg.rerank_k > 0:   # Config refuses it without ITM
+        st['itm'] = (FittedItmRerank if cfg.rerank_fit else ItmRerank)(cfg.rerank_k, cfg.rerank_weight)
     if cfg.dar:
-        st['dar'] = DiffusionRefine(cfg.dar_k, cfg.dar_steps, cfg.dar_alpha, seed=cfg.seed)
+        st['dar'] = (FittedDiffusionRefine if cfg.dar_fit else DiffusionRefine)(cfg.dar_k, cfg.dar_steps, cfg.dar_alpha,
+                                                                                seed=cfg.seed, fusion=cfg.dar_fusion)
     return st
 
 # %% ../nbs/10_evaluate.ipynb #18080fcf

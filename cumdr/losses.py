@@ -17,8 +17,8 @@ from torch import nn
 
 # %% auto #0
 __all__ = ['ITM_PRIOR', 'BASE_LOSSES', 'identity_targets', 'sdm_loss', 'itc_loss', 'id_loss', 'CrossModalEncoder', 'MLMHead',
-           'mlm_loss', 'hard_negatives', 'eot_index', 'summary_token', 'untrained_matching', 'itm_loss', 'LossSpec',
-           'no_gather', 'itm_pairs', 'negatives_tau']
+           'ITMHead', 'mlm_loss', 'hard_negatives', 'eot_index', 'summary_token', 'untrained_matching', 'itm_loss',
+           'LossSpec', 'no_gather', 'itm_pairs', 'negatives_tau']
 
 # %% ../nbs/04_losses.ipynb #41c53193
 def identity_targets(pids_a: torch.Tensor, pids_b: torch.Tensor) -> torch.Tensor:
@@ -83,6 +83,13 @@ class MLMHead(nn.Sequential):
     "Vocabulary logits from cross-modal token features."
     def __init__(self, dim: int, vocab_size: int):
         super().__init__(nn.Linear(dim, dim), nn.GELU(), nn.LayerNorm(dim), nn.Linear(dim, vocab_size))
+
+class ITMHead(nn.Sequential):
+    """(no match, match) logits from the end-of-text token's cross-modal feature: Linear(d, 2d), LayerNorm, GELU,
+    Linear(2d, 2), the reference's MLP head. A single linear layer reads only one direction of the feature, which
+    a cross-encoder one layer deep has little room to rotate into."""
+    def __init__(self, dim: int):
+        super().__init__(nn.Linear(dim, 2 * dim), nn.LayerNorm(2 * dim), nn.GELU(), nn.Linear(2 * dim, 2))
 
 # %% ../nbs/04_losses.ipynb #f019f39c
 def mlm_loss(logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:

@@ -25,7 +25,7 @@ from .cmlfa import LatentFeatureAlignment, shared_feature_fusion
 from .datasets import DATASETS
 from .diffusion import DAR_LOSSES, CandidateDenoiser, GaussianDiffusion
 from .files import atomic_file
-from .losses import BASE_LOSSES, CrossModalEncoder, LossSpec, MLMHead, no_gather, summary_token
+from .losses import BASE_LOSSES, CrossModalEncoder, ITMHead, LossSpec, MLMHead, no_gather, summary_token
 from .fusion import RUCM_LOSSES
 from .sen import SEN_LOSSES, TextGuidedDecoder
 from .ivt import IVT_CONFIGS, IVT_LOSSES, build_ivt_backbone
@@ -88,6 +88,7 @@ class Config:
     cross_heads: int = 8                   # heads of the cross-modal encoder (MLM, ITM) and of CUM's Gaussian heads
     cross_layers: int = 4                  # layers of the cross-modal encoder
     cross_residual: bool = True            # text tokens keep their own feature through the cross-attention
+    itm_head: str = 'mlp'                  # 'mlp' (d -> 2d -> 2, the reference's) | 'linear' (d -> 2)
     # losses: what is trained
     loss_names: str = 'sdm+mlm+id+itm'     # the base losses joined by + (the components add their own)
     loss_weights: dict = field(default_factory=dict)  # name -> weight (default 1)
@@ -105,7 +106,8 @@ class Config:
     bf16: bool = True                      # autocast on CUDA
     # evaluation: the stages after the global similarity
     rerank_k: int = 0                      # top-k re-scored by the ITM head (128 CUHK/ICFG, 64 RSTPReid; 0 = off)
-    rerank_weight: float = 1.              # weight of the global score beside the ITM log-odds
+    rerank_weight: float = 1.              # weight of the global score beside the ITM log-odds (0: ITM-led)
+    rerank_fit: bool = False               # choose the depth (<= rerank_k) and the weight on validation
     eval_batch_size: int = 256             # images or captions encoded at once
     # cum: Gaussian embeddings (05_uncertainty)
     cum: bool = False                      # CUM: Gaussian embeddings, L_cdm + L_fdm + L_d
@@ -123,7 +125,12 @@ class Config:
     dar: bool = False                      # DAR: denoise the match distribution over the top-k
     dar_k: int = 15                        # candidates (15 CUHK, 31 ICFG/RSTPReid)
     dar_steps: int = 50                    # DDIM steps at inference
-    dar_alpha: float = 1.                  # fusion weight of softmax(x0_hat)
+    dar_alpha: float = 1.                  # fusion weight of x0_hat (in units of the incoming spread, 'scaled')
+    dar_fusion: str = 'scaled'             # 'scaled' (x0_hat in the incoming score's units) | 'softmax' (DiffusionRet)
+    dar_fit: bool = False                  # choose dar_alpha on validation (0: DAR turned down)
+    dar_text_tau: float | None = None      # temperature of the denoiser's text-candidate weights (None: tau)
+    dar_joint: bool = True                 # the denoiser reads the candidates' similarities to each other
+    dar_person: bool = True                # train on the top-K of any person, every image of the right one a target
     dar_temp: float = 10.                  # logit scale of the denoiser's CE
     dar_T: int = 1000                      # diffusion steps in training
     # peers: the modules of CMLFA (14_cmlfa), SEN (15_sen) and IVT (19_ivt)
@@ -150,7 +157,9 @@ class Config:
     def __post_init__(self):
         self.check_values()
         for name, ok in (('rucm_protocol', ('gallery', 'oracle')), ('rucm_weighting', ('uncertainty', 'fixed')),
-                         ('cum_variant', ('faithful', 'pcme')), ('compile', (None, 'inductor', 'aot_eager', 'eager'))):
+                         ('cum_variant', ('faithful', 'pcme')), ('itm_head', ('mlp', 'linear')),
+                         ('dar_fusion', ('scaled', 'softmax')),
+                         ('compile', (None, 'inductor', 'aot_eager', 'eager'))):
             if getattr(self, name) not in ok:
                 raise ValueError(f'Config.{name}={getattr(self, name)!r}; expected one of {ok}')
         self.check_requests()
@@ -280,6 +289,10 @@ class Config:
                              'set is gone): delete them to load the file, and check that the run is the one you mean')
         d = {k: v for k, v in d.items() if k not in RETIRED_FIELDS}
         d.setdefault('cross_residual', False)   # saved before the field existed: the encoder ran without it
+        d.setdefault('itm_head', 'linear')      # saved before the field existed: the head was one linear layer
+        d.setdefault('dar_fusion', 'softmax')   # saved before the field existed: DiffusionRet's fusion
+        for name, before in (('dar_text_tau', 1.), ('dar_joint', False), ('dar_person', False)):
+            d.setdefault(name, before)          # saved before the field existed: the denoiser as it was
         unknown = set(d) - {f.name for f in dataclasses.fields(cls)}
         if unknown:
             raise ValueError(f'{source}: unknown config keys {sorted(unknown)}')
@@ -295,6 +308,7 @@ _RANGES = {  # field: (lowest, highest or None), both allowed
     'num_workers': (0, None), 'cross_heads': (1, None), 'cross_layers': (0, None),
     'epochs': (0, None), 'batch_size': (1, None), 'lr': (0, None), 'lr_factor': (0, None),
     'weight_decay': (0, None), 'warmup_epochs': (0, None), 'warmup_factor': (0, 1), 'rerank_k': (0, None),
+    'rerank_weight': (0, None),
     'eval_batch_size': (1, None), 'cum_samples': (1, None), 'rucm_A': (0, 1), 'dar_k': (1, None),
     'dar_steps': (1, None), 'dar_alpha': (0, None), 'dar_T': (1, None), 'log_every': (1, None),
     'num_classes': (1, None), 'cum_sigma_weight': (0, None), 'lfa_prototypes': (1, None), 'lfa_layers': (1, None),
@@ -302,7 +316,7 @@ _RANGES = {  # field: (lowest, highest or None), both allowed
 }
 _RANGE_NOTES = {'epochs': ' (0 evaluates the initial weights without training: zero-shot)',
                 'rucm_A': ' (the curriculum weights 1 +- A must stay non-negative)'}
-_POSITIVE = ('tau', 'cum_tau', 'cum_sigma0', 'dar_temp')  # temperatures and scales: above 0
+_POSITIVE = ('tau', 'cum_tau', 'cum_sigma0', 'dar_temp', 'dar_text_tau')  # temperatures and scales: above 0
 
 MAX_VALUE_SIZE = 10_000   # items and characters of one config value: real ones hold a few dozen
 
@@ -407,14 +421,16 @@ def config_differences(recorded: Config | dict, requested: Config | dict) -> dic
 # %% ../nbs/08_model.ipynb #2fa6ba4b
 CONFIG_GROUPS: dict[str, tuple[str, ...]] = {   # the sections of a config file, in the order of Config's fields
     'data': ('dataset', 'root_dir', 'synthetic_ids', 'synthetic_seed', 'annotations', 'num_workers', 'check_images'),
-    'model': ('backbone', 'pretrained', 'quick_gelu', 'image_size', 'cross_heads', 'cross_layers', 'cross_residual'),
+    'model': ('backbone', 'pretrained', 'quick_gelu', 'image_size', 'cross_heads', 'cross_layers', 'cross_residual',
+              'itm_head'),
     'losses': ('loss_names', 'loss_weights', 'tau', 'itm_tau', 'itm_random_epochs'),
     'optimisation': ('epochs', 'batch_size', 'lr', 'lr_factor', 'weight_decay', 'warmup_epochs', 'warmup_factor',
                      'bf16'),
-    'evaluation': ('rerank_k', 'rerank_weight', 'eval_batch_size'),
+    'evaluation': ('rerank_k', 'rerank_weight', 'rerank_fit', 'eval_batch_size'),
     'cum': ('cum', 'cum_samples', 'cum_tau', 'cum_sigma_weight', 'cum_sigma0', 'cum_variant'),
     'rucm': ('rucm', 'rucm_A', 'rucm_protocol', 'rucm_weighting'),
-    'dar': ('dar', 'dar_k', 'dar_steps', 'dar_alpha', 'dar_temp', 'dar_T'),
+    'dar': ('dar', 'dar_k', 'dar_steps', 'dar_alpha', 'dar_fusion', 'dar_fit', 'dar_text_tau', 'dar_joint',
+            'dar_person', 'dar_temp', 'dar_T'),
     'peers': ('lfa', 'lfa_prototypes', 'lfa_layers', 'mae_mask_ratio', 'mae_layers', 'tri_margin', 'levels',
               'token_drop'),
     'run': ('device', 'seed', 'deterministic', 'compile', 'fused_adamw', 'image_cache', 'output_dir', 'log_every',
@@ -533,12 +549,14 @@ class CUMDR(nn.Module):
         if {'mlm', 'dmlm'} & set(self.loss_names):
             self.mlm_head = MLMHead(d, self.backbone.vocab_size)
         if {'itm', 'ditm'} & set(self.loss_names):
-            self.itm_head = nn.Linear(d, 2)
+            self.itm_head = ITMHead(d) if cfg.itm_head == 'mlp' else nn.Linear(d, 2)
         if cfg.cum:  # the cross-modal Gaussian head only where D-ITM / D-MLM use it, the PCME scalars only for PCME
             self.cum = CUMHeads(d, cfg.cross_heads, cross=bool({'ditm', 'dmlm'} & set(self.loss_names)),
                                 pcme='pcme' in self.loss_names)
         if cfg.dar:
-            self.denoiser, self.diffusion = CandidateDenoiser(d), GaussianDiffusion(cfg.dar_T)
+            text_tau = cfg.tau if cfg.dar_text_tau is None else cfg.dar_text_tau
+            self.denoiser = CandidateDenoiser(d, text_tau=text_tau, joint=cfg.dar_joint)
+            self.diffusion = GaussianDiffusion(cfg.dar_T)
         if cfg.lfa:
             self.lfa = LatentFeatureAlignment(d, cfg.lfa_prototypes, cfg.lfa_layers, heads=8)
         self.fusion_pretrained = load_fusion_weights(self, cfg)

@@ -144,7 +144,7 @@ def pretrain(out_dir: str | Path, ids: int = 20000, seed: int = 1, style: str = 
         model, _ = load_model(run, checkpoint='last.pt')
         best_epoch, zero_shot_test = cfg.epochs, evaluate(model, data.test, model.cfg)['global']
     recipe = ('loss_names', 'tau', 'itm_tau', 'itm_random_epochs', 'lr', 'lr_factor', 'batch_size', 'epochs',
-              'warmup_epochs', 'seed', 'cross_heads', 'cross_layers', 'cross_residual')
+              'warmup_epochs', 'seed', 'cross_heads', 'cross_layers', 'cross_residual', 'itm_head')
     # a stage that continues from an earlier one's weights carries that stage's manifest: the whole recipe in one file
     start = Path(cfg.pretrained).with_suffix('.json') if cfg.pretrained else None
     earlier = read_json(start) if start is not None and start.is_file() else None

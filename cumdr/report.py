@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import math
+import re
 from pathlib import Path
 
 import numpy as np
@@ -560,10 +561,15 @@ def regime_summary(folder: str | Path) -> dict:
               for k in logs[0][0] if k.startswith('loss_')}
     walls = [read_json(r / 'wall.json')['wall_s'] for r in runs if (r / 'wall.json').exists()]
     untrained = sum(bool(untrained_matching(log[-1])) for log in logs)
+    # how the ITM head orders the top-k (10_evaluate's itm_topk_report), where every run recorded it
+    topk = [m['itm_topk'] for m in metrics if 'itm_topk' in m]
+    itm_topk = (dict({k: seed_stat([t[k] for t in topk]) for k in ('auroc_itm', 'auroc_global', 'person_in_topk')},
+                     k=topk[0]['k'], chosen=[m['stages'].get('itm') for m in metrics])
+                if topk and len(topk) == len(metrics) else None)
     return dict(n=len(runs), seeds=[r.name for r in runs], zero_shot=zero, test=test,
                 ratio=zero['R1'] / test['global']['R1']['mean'], best_epochs=[m['best_epoch'] for m in metrics],
                 epochs=len(logs[0]), val_rise=seed_stat(rise), losses=losses, wall_s=seed_stat(walls),
-                itm_untrained=untrained)
+                itm_untrained=untrained, itm_topk=itm_topk)
 
 def regime_markdown(s: dict) -> str:
     "The summary as the README and the notebooks state it: every number from `regime_summary`."
@@ -584,6 +590,14 @@ def regime_markdown(s: dict) -> str:
         + (f" In {s['itm_untrained']} of {s['n']} runs the ITM loss ended at its prior: the ITM re-ranking stage "
            'scores with an untrained head.' if s.get('itm_untrained') else ''),
     ]
+    t = s.get('itm_topk')
+    if t:
+        chosen = '; '.join(re.sub(r'^\w+\((.*?)(, chosen on validation)?\)$', r'\1', c or '') for c in t['chosen'])
+        where = f"{fmt_stat(t['person_in_topk'], 1)}% of the test queries"
+        aurocs = f"{fmt_stat(t['auroc_itm'], 3)}, the similarity itself with {fmt_stat(t['auroc_global'], 3)}"
+        parts.append(f"Inside the top-{t['k']} of the global similarity (the person is there for {where}) the ITM "
+                     f"head puts a right image above a wrong one with a per-query AUROC of {aurocs}; validation "
+                     f"chose the re-ranking's depth and weight per run ({chosen}; weight inf: turned down).")
     if wall['n']:
         parts.append(f"End to end {fmt_stat(dict(wall, mean=wall['mean'] / 60, std=wall['std'] / 60), 1)} "
                                'minutes a run on 2 CPU cores.')

@@ -25,7 +25,8 @@ from .losses import ITM_PRIOR
 from .datasets import (LEVEL_IMAGE_KEYS, AnnotationError, PedesFormatError, annotation_texts,
                             default_annotation_path, find_unreadable_images, get_tokenizer, load_annotations_for,
                             load_data, train_loader)
-from .evaluate import autocast_for, default_stages, encode_split, evaluate, metrics_table
+from .evaluate import (autocast_for, default_stages, encode_split, evaluate, itm_topk_report,
+                            metrics_table)
 from .files import TEMPORARY_NAME, atomic_file, command_line_error
 from .files import USER_ERRORS as INPUT_ERRORS
 from .imagecache import augment_pad, cached_train_loader, device_augment
@@ -654,6 +655,8 @@ def finish(run_dir: Path, model: CUMDR, data, cfg: Config, best: dict, annotatio
                torch_threads=torch.get_num_threads(),  # CPU rounding depends on it: recorded beside the results
                stages={k: getattr(v, '__name__', None) or repr(v) for k, v in stages.items()},
                components=cfg.components)
+    if 'itm' in stages:   # does the ITM head order the top-k better than the similarity it re-ranks? (10_evaluate)
+        res['itm_topk'] = itm_topk_report(model, test_enc, cfg, cfg.rerank_k)
     # the reference's leaky protocol, reported beside, never selected on
     if cfg.rucm and cfg.rucm_protocol == 'gallery':
         oracle = dataclasses.replace(cfg, rucm_protocol='oracle')
@@ -667,9 +670,10 @@ def finish(run_dir: Path, model: CUMDR, data, cfg: Config, best: dict, annotatio
 
 # %% ../nbs/09_train.ipynb #6402323d
 _SMALL = dict(backbone='cumdr-tiny', cross_layers=1, cross_heads=4, device='cpu', batch_size=64, eval_batch_size=128,
-              deterministic=True, synthetic_ids=1000, num_workers=1, warmup_epochs=1, rerank_k=16)
+              deterministic=True, synthetic_ids=1000, num_workers=1, warmup_epochs=1, rerank_k=16,
+              rerank_fit=True, dar_fit=True)
 PRESETS = {
-    'paper': dict(num_workers=8),  # IRRA's 8 loader workers: 0 starves a GPU (see above)
+    'paper': dict(num_workers=8, rerank_fit=True, dar_fit=True),  # IRRA's 8 loader workers: 0 starves a GPU (see above)
     # the paper's recipe at small size: the shipped foreign-domain pretraining fine-tuned with sdm+mlm+id+itm, tau,
     # rates, epochs and ITM's negatives chosen for a start that fine-tuning has to carry (see below)
     'small': dict(_SMALL, pretrained='synthetic', image_size=(96, 32), loss_names='sdm+mlm+id+itm', tau=.07,
