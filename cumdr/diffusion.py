@@ -12,7 +12,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from .losses import LossSpec
-from .metrics import retrieval_metrics
+from .metrics import choose_beyond_noise, retrieval_metrics, top1_hits
 
 # %% auto #0
 __all__ = ['DAR_LOSSES', 'DAR_FUSIONS', 'GaussianDiffusion', 'timestep_embedding', 'CandidateDenoiser', 'dar_candidates',
@@ -349,7 +349,8 @@ class DiffusionRefine:
 
 class FittedDiffusionRefine(DiffusionRefine):
     """DiffusionRefine whose alpha is chosen on validation data (`fit`) among `alphas`, by R@1 (ties: mAP, then the
-    smaller alpha): 0 turns the stage down, inf lets x0_hat alone order the top-K. One DDIM pass on validation."""
+    smaller alpha), kept only where it beats alpha = 0 beyond noise (`cumdr.metrics.choose_beyond_noise`): 0 turns
+    the stage down, inf lets x0_hat alone order the top-K. One DDIM pass on validation."""
     alphas = (0., .25, .5, 1., 2., 4., math.inf)
 
     def __init__(self, k: int, steps: int = 50, alpha: float = 1., chunk: int = 1024, seed: int = 0,
@@ -359,10 +360,12 @@ class FittedDiffusionRefine(DiffusionRefine):
 
     def fit(self, scores: torch.Tensor, ctx: dict) -> 'FittedDiffusionRefine':
         r = self.refine(scores, ctx)
-        fuse, enc = DAR_FUSIONS[self.fusion], ctx['enc']
-        self.fit_results = {a: retrieval_metrics(fuse(scores, r['top'], r['x0'], a), enc.query_pids, enc.gallery_pids)
-                            for a in self.alphas}
-        self.alpha = max(self.alphas, key=lambda a: (self.fit_results[a]['R1'], self.fit_results[a]['mAP'], -a))
+        fuse, qp, gp = DAR_FUSIONS[self.fusion], ctx['enc'].query_pids, ctx['enc'].gallery_pids
+        self.fit_results, hits = {}, {}
+        for a in self.alphas:
+            fused = fuse(scores, r['top'], r['x0'], a)
+            self.fit_results[a], hits[a] = retrieval_metrics(fused, qp, gp), top1_hits(fused, qp, gp)
+        self.alpha, *self.gain = choose_beyond_noise(hits, 0., rank=lambda a: (self.fit_results[a]['mAP'], -a))
         return self
 
     def __repr__(self):

@@ -22,7 +22,7 @@ from .diffusion import DiffusionRefine, FittedDiffusionRefine
 from .files import read_json
 from .fusion import ComplementaryFusion
 from .files import USER_ERRORS, command_line_error
-from .metrics import check_finite_scores, retrieval_metrics
+from .metrics import check_finite_scores, choose_beyond_noise, retrieval_metrics, top1_hits
 from .model import CUMDR, Config, text_padding
 
 # %% auto #0
@@ -140,7 +140,8 @@ class ItmRerank:
 
 class FittedItmRerank(ItmRerank):
     """ItmRerank whose depth and weight are chosen on validation data (`fit`): k among `depths` (at most the
-    configured k), w among `weights`, by R@1 (ties: mAP, then the shallower depth, then the larger w)."""
+    configured k), w among `weights`, by R@1 (ties: mAP, then the shallower depth, then the larger w), kept only
+    where it beats the stage turned down (w = inf) beyond noise (`cumdr.metrics.choose_beyond_noise`)."""
     weights = (0., .25, .5, 1., 2., 4., math.inf)   # inf: the re-ranking is turned down (and reported)
 
     def __init__(self, k: int, weight: float = 1., chunk: int = 1024, depths: tuple | None = None):
@@ -151,14 +152,15 @@ class FittedItmRerank(ItmRerank):
     def fit(self, scores, ctx) -> 'FittedItmRerank':
         "Choose the depth and the weight on `ctx`'s split (validation): one ITM pass at the deepest depth."
         top, itm, s_logit = self._inputs(scores, ctx, max(self.depths))
-        enc = ctx['enc']
-        # topk is sorted, so the top-k of a shallower depth is a prefix of the deepest one's
-        self.fit_results = {(k, w): retrieval_metrics(combine_topk(scores, top[:, :k],
-                                                                   self.rule(itm[:, :k], s_logit[:, :k], w)),
-                                                      enc.query_pids, enc.gallery_pids)
-                            for k in self.depths for w in self.weights}
-        self.k, self.weight = max(self.fit_results, key=lambda kw: (self.fit_results[kw]['R1'],
-                                                                   self.fit_results[kw]['mAP'], -kw[0], kw[1]))
+        qp, gp = ctx['enc'].query_pids, ctx['enc'].gallery_pids
+        self.fit_results, hits = {}, {}
+        for k in self.depths:   # topk is sorted, so the top-k of a shallower depth is a prefix of the deepest one's
+            for w in self.weights:
+                fused = combine_topk(scores, top[:, :k], self.rule(itm[:, :k], s_logit[:, :k], w))
+                self.fit_results[k, w], hits[k, w] = retrieval_metrics(fused, qp, gp), top1_hits(fused, qp, gp)
+        off = (self.depths[0], math.inf)
+        (self.k, self.weight), *self.gain = choose_beyond_noise(
+            hits, off, rank=lambda kw: (self.fit_results[kw]['mAP'], -kw[0], kw[1]))
         return self
 
     def __repr__(self):

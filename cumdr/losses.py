@@ -87,7 +87,7 @@ class MLMHead(nn.Sequential):
 class ITMHead(nn.Sequential):
     """(no match, match) logits from the end-of-text token's cross-modal feature: Linear(d, 2d), LayerNorm, GELU,
     Linear(2d, 2), the reference's MLP head. A single linear layer reads only one direction of the feature, which
-    a cross-encoder one layer deep has little room to rotate into."""
+    a shallow cross-encoder has little room to rotate into."""
     def __init__(self, dim: int):
         super().__init__(nn.Linear(dim, 2 * dim), nn.LayerNorm(2 * dim), nn.GELU(), nn.Linear(2 * dim, 2))
 

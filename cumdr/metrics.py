@@ -5,12 +5,14 @@
 # %% ../nbs/02_metrics.ipynb #f2db153b
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import torch
 
 # %% auto #0
 __all__ = ['METRICS', 'NonFiniteScoresError', 'check_finite_scores', 'match_ranks', 'per_query_metrics', 'retrieval_metrics',
-           'retrieval_metrics_loop']
+           'retrieval_metrics_loop', 'top1_hits', 'choose_beyond_noise']
 
 # %% ../nbs/02_metrics.ipynb #2fd4537d
 METRICS = ('R1', 'R5', 'R10', 'mAP', 'mINP', 'N5', 'R2_1')
@@ -88,3 +90,20 @@ def retrieval_metrics_loop(sims, query_pids, gallery_pids) -> dict[str, float]:
         tot['N5'] += ranked[:5].sum() / 5
         tot['R2_1'] += ranked[0] and ranked[1]
     return {k: 100 * float(v) / len(sims) for k, v in tot.items()}
+
+# %% ../nbs/02_metrics.ipynb #e89db54d
+def top1_hits(sims: torch.Tensor, query_pids, gallery_pids) -> torch.Tensor:
+    "(Q,) float: 1 where a query's top-ranked gallery item shows its person (R@1 of each query), else 0."
+    qp, gp = torch.as_tensor(query_pids, device=sims.device), torch.as_tensor(gallery_pids, device=sims.device)
+    return (gp[sims.argmax(1)] == qp).float()
+
+def choose_beyond_noise(hits: dict, off, rank=None, z: float = 2.) -> tuple:
+    """(chosen option, the paired gain over `off` in R@1 points, its standard error) from per-query hits {option:
+    (Q,) top1_hits} on validation: the option with the most hits (ties: the largest `rank(option)`), kept only where
+    its mean gain over `off` exceeds `z` standard errors of the paired per-query difference, else `off`."""
+    rank = rank or (lambda option: 0)
+    best = max(hits, key=lambda o: (float(hits[o].sum()), rank(o)))
+    d = hits[best] - hits[off]
+    se = float(d.std() / math.sqrt(len(d))) if len(d) > 1 else math.inf
+    gain = float(d.mean())
+    return (best if gain > z * se else off), 100 * gain, 100 * se

@@ -12,6 +12,7 @@ import math
 import re
 import types
 import typing
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -504,8 +505,8 @@ FUSION_MODULES = ('cross', 'itm_head', 'mlm_head')   # what a pretraining with I
 def load_fusion_weights(model: nn.Module, cfg: Config) -> list[str]:
     """Load the pretrained cross-modal encoder and ITM/MLM heads of the weights file `cfg.pretrained` names (its
     `FUSION_PREFIX` keys) into the modules of `model` that have them; returns the names of the modules loaded. A file
-    without them (an open_clip release) or a module of another shape (cross_layers, cross_heads) leaves the random
-    initialisation."""
+    without them (an open_clip release) leaves the random initialisation; so does a module of another shape
+    (cross_layers, cross_heads, itm_head), with a warning."""
     if not cfg.pretrained:
         return []
     shipped = (cfg.backbone, cfg.pretrained) in SHIPPED
@@ -524,6 +525,8 @@ def load_fusion_weights(model: nn.Module, cfg: Config) -> list[str]:
             continue
         own = module.state_dict()
         if set(part) != set(own) or any(part[k].shape != own[k].shape for k in own):
+            warnings.warn(f'{path}: its pretrained {name} does not fit this model ({name} of another shape: '
+                          'cross_layers, cross_heads or itm_head differ); it starts from random weights')
             continue
         module.load_state_dict(part)
         loaded.append(name)
