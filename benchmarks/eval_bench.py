@@ -26,8 +26,8 @@ from pathlib import Path
 import torch
 
 from cumdr.datasets import RetrievalSplit, read_annotations
-from cumdr.diffusion import fuse_topk
-from cumdr.evaluate import autocast_for, combine_topk, default_stages, encode_split, run_stages
+from cumdr.diffusion import DAR_FUSIONS
+from cumdr.evaluate import ItmRerank, autocast_for, combine_topk, default_stages, encode_split, run_stages
 from cumdr.fusion import ComplementaryFusion, annotation_features, complementary_scores, pair_uncertainty
 from cumdr.metrics import METRICS, retrieval_metrics, retrieval_metrics_loop
 from cumdr.model import CUMDR
@@ -165,8 +165,9 @@ ann_feats, phase['annotations: encode gallery texts'] = timed(lambda: annotation
 val_enc, phase['fit on val: encode val'] = timed(lambda: encode_split(model, val, cfg))
 val_ctx = dict(model=model, enc=val_enc, cfg=cfg, split=val, annotations=annotations)
 
-# what evaluate(..., fit_split=val) runs: the stages up to the last fitted one (rucm), each fitted first
-_, phase['fit on val: annotations, global, rucm fit'] = timed(lambda: run_stages(stages, val_ctx, fit=True))
+# what evaluate(..., fit_split=val) runs: the stages up to the last fitted one, each fitted first (the presets fit
+# RUCM's beta, ITM's depth and weight and DAR's alpha)
+_, phase['fit on val: annotations, global, rucm, itm, dar fits'] = timed(lambda: run_stages(stages, val_ctx, fit=True))
 scores, prev = {}, None
 for name, stage in stages.items():
     prev, phase[f'stage {name}'] = timed(lambda: stage(prev, ctx))
@@ -194,13 +195,13 @@ def itm_row(q, row):
     with autocast_for(a.device, cfg.bf16):
         logit = model.itm_logit(enc.txt_tokens[q].expand(len(top), -1, -1), enc.txt_pad[q].expand(len(top), -1),
                                 enc.img_tokens[top]).float()
-    return combine_topk(row[None], top[None], (logit + itm.weight * row[top] / cfg.tau)[None])[0]   # as ItmRerank
+    return combine_topk(row[None], top[None], ItmRerank.rule(logit, row[top] / cfg.tau, itm.weight)[None])[0]
 
 def dar_row(q, row):
     top = row.topk(min(dar.k, G)).indices
     den = model.denoiser.conditioned(enc.txt_global[q:q + 1], enc.img_global[top][None])
     x0 = model.diffusion.sample(den, (1, len(top)), dar.steps, noise=noise[q:q + 1])
-    return fuse_topk(row[None], top[None], x0, dar.alpha)[0]
+    return DAR_FUSIONS[dar.fusion](row[None], top[None], x0, dar.alpha)[0]
 
 def fusion_row(q, row):
     c = complementary_scores(enc.txt_global[q:q + 1], ann_feats)[0]
@@ -248,9 +249,8 @@ else: assert diff < tol and mdiff < 1e-6, (diff, mdiff)
 shared = sum(v for k, v in phase.items() if not k.startswith(('stage', 'metrics')))
 vec_stages = sum(v for k, v in phase.items() if k.startswith(('stage', 'metrics')))
 x = Q / nl
-print(f'\nvectorised pipeline: {t_vec_total:.1f} s end to end (fitted beta = {beta:g}; rerank k = {rerank_k} in chunks of '
-      f'{stages["itm"].chunk} pairs, '
-      f'DAR K = {dar.k}, {dar.steps} DDIM steps)')
+print(f'\nvectorised pipeline: {t_vec_total:.1f} s end to end (fitted beta = {beta:g}; rerank k up to {rerank_k} in chunks '
+      f'of {stages["itm"].chunk} pairs; fitted {stages["itm"]!r}, {dar!r})')
 for k, v in phase.items(): print(f'  {k:<46} {v:8.2f} s')
 print(f'  {"(sum of phases)":<46} {sum(phase.values()):8.2f} s')
 print(f'\nper-query loop: timed on {nl} of {Q} queries, extrapolated x{x:.1f} (marked ~)')
