@@ -381,7 +381,7 @@ def load_inference_weights(path: str | Path, device: str = 'cpu') -> tuple[CUMDR
         raise CheckpointError(f'{path} does not fit the model its manifest describes: {wrong[:5]}')
     return model.to(device).eval(), cfg
 
-SHIPPED_MODELS = {'cumdr-small-default': 'the previous small default, cum+rucm+dar, seed 0, 1,000 synthetic identities'}
+SHIPPED_MODELS = {'cumdr-small-default': 'the small default, cum+rucm+dar, seed 0, 1,000 synthetic identities'}
 
 def shipped_model(name: str = 'cumdr-small-default', device: str = 'cpu') -> tuple[CUMDR, Config]:
     "A trained model shipped in the package (`SHIPPED_MODELS`)."
