@@ -12,7 +12,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from .losses import LossSpec
-from .metrics import choose_beyond_noise, retrieval_metrics, top1_hits
+from .metrics import choose_beyond_noise, mean_metrics, per_query_retrieval
 
 # %% auto #0
 __all__ = ['DAR_LOSSES', 'DAR_FUSIONS', 'GaussianDiffusion', 'timestep_embedding', 'CandidateDenoiser', 'dar_candidates',
@@ -87,7 +87,7 @@ def timestep_embedding(t: torch.Tensor, dim: int, max_period: float = 10_000.) -
 
 class CandidateDenoiser(nn.Module):
     """Predicts x0 (B, K) from x_t (B, K), step t (B,), text (B, D) and candidate features (B, K, D). `text_tau`: the
-    temperature of the text-candidate weights w; `joint`: each candidate also reads how similar it is to the others
+    temperature of the text-candidate weights w. `joint`: each candidate also reads how similar it is to the others
     (its mean cosine to them, and to the candidates the attention picks), which no text-image score holds."""
     def __init__(self, dim: int, hidden: int | None = None, text_tau: float = 1., joint: bool = False):
         super().__init__()
@@ -288,7 +288,7 @@ def refine_topk_loop(denoiser: nn.Module, diffusion: GaussianDiffusion, txt: tor
     return torch.stack(tops), torch.stack(x0s)
 
 def fuse_topk(scores: torch.Tensor, top: torch.Tensor, x0_hat: torch.Tensor, alpha: float = 1.) -> torch.Tensor:
-    "scores + alpha * softmax(x0_hat) on the top-K entries (a new tensor; the rest unchanged): DiffusionRet's rule."
+    "scores + alpha * softmax(x0_hat) on the top-K entries (a new tensor, the rest unchanged): DiffusionRet's rule."
     return scores.scatter_add(1, top, alpha * torch.softmax(x0_hat.to(scores.dtype), -1))
 
 def standardise_rows(x: torch.Tensor) -> torch.Tensor:
@@ -298,7 +298,7 @@ def standardise_rows(x: torch.Tensor) -> torch.Tensor:
 
 def fuse_topk_scaled(scores: torch.Tensor, top: torch.Tensor, x0_hat: torch.Tensor, alpha: float = 1.) -> torch.Tensor:
     """DAR's opinion in the units of the score it refines: on each query's top-K, s + alpha * sd(s) * z(x0_hat), with
-    sd(s) the spread of the incoming top-K scores and z(x0_hat) the refined vector standardised per query; alpha = inf
+    sd(s) the spread of the incoming top-K scores and z(x0_hat) the refined vector standardised per query. alpha = inf
     ranks the top-K by x0_hat alone (s breaks ties). The top-K stays above everything else, re-ordered among itself."""
     s = scores.gather(1, top)
     z = standardise_rows(x0_hat.to(scores.dtype))
@@ -315,7 +315,7 @@ DAR_FUSIONS = {'softmax': fuse_topk, 'scaled': fuse_topk_scaled}
 # %% ../nbs/07_diffusion.ipynb #87c6c91e
 class DiffusionRefine:
     """Evaluation stage: DDIM refinement of the top-k of the incoming scores (DAR), fused by `fusion` ('scaled': in the
-    incoming score's units, `fuse_topk_scaled`; 'softmax': DiffusionRet's alpha * softmax(x0_hat), `fuse_topk`)."""
+    incoming score's units, `fuse_topk_scaled`, or 'softmax': DiffusionRet's alpha * softmax(x0_hat), `fuse_topk`)."""
     def __init__(self, k: int, steps: int = 50, alpha: float = 1., chunk: int = 1024, seed: int = 0,
                  fusion: str = 'softmax'):
         if fusion not in DAR_FUSIONS:
@@ -356,15 +356,25 @@ class FittedDiffusionRefine(DiffusionRefine):
     def __init__(self, k: int, steps: int = 50, alpha: float = 1., chunk: int = 1024, seed: int = 0,
                  fusion: str = 'scaled'):
         super().__init__(k, steps, alpha, chunk, seed, fusion)
-        self.fit_results = None
+        self.fit_results = self.fitted_on = None
+
+    def __call__(self, scores: torch.Tensor, ctx: dict) -> torch.Tensor:
+        "The fitted split (the same features, the same top-K) is fused from the fit's x0_hat, not sampled again."
+        if self.fitted_on is not None and self.fitted_on[0] is ctx['enc']:
+            top = scores.topk(self.fitted_on[1].shape[1], dim=1).indices
+            if torch.equal(top, self.fitted_on[1]):
+                return DAR_FUSIONS[self.fusion](scores, top, self.fitted_on[2], self.alpha)
+        return super().__call__(scores, ctx)
 
     def fit(self, scores: torch.Tensor, ctx: dict) -> 'FittedDiffusionRefine':
         r = self.refine(scores, ctx)
+        self.fitted_on = (ctx['enc'], r['top'], r['x0'])   # re-scoring the same split reuses its x0_hat
         fuse, qp, gp = DAR_FUSIONS[self.fusion], ctx['enc'].query_pids, ctx['enc'].gallery_pids
         self.fit_results, hits = {}, {}
         for a in self.alphas:
             fused = fuse(scores, r['top'], r['x0'], a)
-            self.fit_results[a], hits[a] = retrieval_metrics(fused, qp, gp), top1_hits(fused, qp, gp)
+            per_query = per_query_retrieval(fused, qp, gp)
+            self.fit_results[a], hits[a] = mean_metrics(per_query), per_query['R1']
         self.alpha, *self.gain = choose_beyond_noise(hits, 0., rank=lambda a: (self.fit_results[a]['mAP'], -a))
         return self
 

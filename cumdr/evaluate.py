@@ -22,7 +22,8 @@ from .diffusion import DiffusionRefine, FittedDiffusionRefine
 from .files import read_json
 from .fusion import ComplementaryFusion
 from .files import USER_ERRORS, command_line_error
-from .metrics import check_finite_scores, choose_beyond_noise, retrieval_metrics, top1_hits
+from .metrics import (check_finite_scores, choose_beyond_noise, mean_metrics, per_query_retrieval,
+                           retrieval_metrics)
 from .model import CUMDR, Config, text_padding
 
 # %% auto #0
@@ -121,12 +122,17 @@ class ItmRerank:
     def _inputs(self, scores, ctx, k: int):
         "(top-k candidate indices, their ITM logits, their incoming scores in logit units S'/tau), each (Q, k)."
         top = scores.topk(min(k, scores.shape[1]), dim=1).indices
-        itm = itm_logits_topk(ctx['model'], ctx['enc'], top, self.chunk, ctx['cfg'].bf16)
+        fitted = getattr(self, 'fitted_on', None)   # (enc, top, ITM logits) of the fit: its split scored once
+        n = top.shape[1]
+        if fitted is not None and fitted[0] is ctx['enc'] and torch.equal(fitted[1][:, :n], top):
+            itm = fitted[2][:, :n]
+        else:
+            itm = itm_logits_topk(ctx['model'], ctx['enc'], top, self.chunk, ctx['cfg'].bf16)
         return top, itm, scores.gather(1, top) / ctx['cfg'].tau
 
     @staticmethod
     def rule(itm: torch.Tensor, s_logit: torch.Tensor, weight: float) -> torch.Tensor:
-        "The re-ranking score of the top-k: ITM log-odds + w S'/tau; ITM-led at w = 0, S-led (no change) at w = inf."
+        "The re-ranking score of the top-k: ITM log-odds + w S'/tau. ITM-led at w = 0, S-led (no change) at w = inf."
         if math.isinf(weight):
             return s_logit + ItmRerank.tie_break * itm
         return itm + (weight if weight > 0 else ItmRerank.tie_break) * s_logit
@@ -151,13 +157,16 @@ class FittedItmRerank(ItmRerank):
 
     def fit(self, scores, ctx) -> 'FittedItmRerank':
         "Choose the depth and the weight on `ctx`'s split (validation): one ITM pass at the deepest depth."
+        self.fitted_on = None
         top, itm, s_logit = self._inputs(scores, ctx, max(self.depths))
+        self.fitted_on = (ctx['enc'], top, itm)   # re-scoring the same split reads its ITM logits from here
         qp, gp = ctx['enc'].query_pids, ctx['enc'].gallery_pids
         self.fit_results, hits = {}, {}
         for k in self.depths:   # topk is sorted, so the top-k of a shallower depth is a prefix of the deepest one's
             for w in self.weights:
                 fused = combine_topk(scores, top[:, :k], self.rule(itm[:, :k], s_logit[:, :k], w))
-                self.fit_results[k, w], hits[k, w] = retrieval_metrics(fused, qp, gp), top1_hits(fused, qp, gp)
+                per_query = per_query_retrieval(fused, qp, gp)
+                self.fit_results[k, w], hits[k, w] = mean_metrics(per_query), per_query['R1']
         off = (self.depths[0], math.inf)
         (self.k, self.weight), *self.gain = choose_beyond_noise(
             hits, off, rank=lambda kw: (self.fit_results[kw]['mAP'], -kw[0], kw[1]))
@@ -168,7 +177,7 @@ class FittedItmRerank(ItmRerank):
         return f'FittedItmRerank(k={self.k}, weight={self.weight}{chosen})'
 
 def pairwise_auroc(scores: torch.Tensor, positive: torch.Tensor) -> torch.Tensor:
-    """Per row: the probability that a positive outscores a negative (ties count half), scores and positive (Q, k);
+    """Per row: the probability that a positive outscores a negative (ties count half), scores and positive (Q, k),
     NaN for a row without both. Rows are queries, columns their top-k candidates: how well a score orders them."""
     def rows(s, p):   # (rows, k, k) comparisons: chunks of rows bound the memory at k = 128
         above = (s[:, :, None] > s[:, None, :]).float() + .5 * (s[:, :, None] == s[:, None, :]).float()
@@ -182,7 +191,7 @@ def itm_topk_report(model: CUMDR, enc: Encoded, cfg: Config, k: int) -> dict[str
     """How the ITM head and the global similarity order each query's top-k (by global similarity): the mean per-query
     AUROC of each over the queries whose person is in the top-k with at least one other person, the share of queries
     whose person is in the top-k at all, and how often each alone puts a right image first among those queries."""
-    s = enc.txt_global @ enc.img_global.T
+    s = global_similarity(None, dict(enc=enc))
     top = s.topk(min(k, s.shape[1]), dim=1).indices
     itm = itm_logits_topk(model, enc, top, bf16=cfg.bf16)
     positive = torch.as_tensor(enc.gallery_pids, device=top.device)[top] == torch.as_tensor(

@@ -12,7 +12,7 @@ import torch
 
 # %% auto #0
 __all__ = ['METRICS', 'NonFiniteScoresError', 'check_finite_scores', 'match_ranks', 'per_query_metrics', 'retrieval_metrics',
-           'retrieval_metrics_loop', 'top1_hits', 'choose_beyond_noise']
+           'mean_metrics', 'per_query_retrieval', 'retrieval_metrics_loop', 'choose_beyond_noise']
 
 # %% ../nbs/02_metrics.ipynb #2fd4537d
 METRICS = ('R1', 'R5', 'R10', 'mAP', 'mINP', 'N5', 'R2_1')
@@ -56,22 +56,24 @@ def per_query_metrics(qi: torch.Tensor, rank: torch.Tensor, n_queries: int) -> d
 
 def retrieval_metrics(sims: torch.Tensor, query_pids, gallery_pids, chunk: int = 256) -> dict[str, float]:
     "R1, R5, R10, mAP, mINP, N5, R2_1 (×100) of similarity matrix `sims` (queries × gallery)."
+    return mean_metrics(per_query_retrieval(sims, query_pids, gallery_pids, chunk))
+
+def mean_metrics(per_query: dict[str, torch.Tensor]) -> dict[str, float]:
+    "The metrics (×100) of per-query ones (`per_query_retrieval`)."
+    return {k: 100 * v.mean().item() for k, v in per_query.items()}
+
+def per_query_retrieval(sims: torch.Tensor, query_pids, gallery_pids, chunk: int = 256) -> dict[str, torch.Tensor]:
+    "Each query's R1, R5, R10, mAP, mINP, N5, R2_1 (Q,) in [0, 1]: what `retrieval_metrics` averages."
     sims = torch.as_tensor(sims)
-    query_pids = torch.as_tensor(query_pids)
-    gallery_pids = torch.as_tensor(gallery_pids)
+    query_pids = torch.as_tensor(query_pids).to(sims.device)
+    gallery_pids = torch.as_tensor(gallery_pids).to(sims.device)
     if sims.ndim != 2 or sims.shape != (len(query_pids), len(gallery_pids)):
-        raise ValueError(f'sims has shape {tuple(sims.shape)}; expected (len(query_pids), len(gallery_pids)) = '
+        raise ValueError(f'sims has shape {tuple(sims.shape)}, expected (len(query_pids), len(gallery_pids)) = '
                          f'({len(query_pids)}, {len(gallery_pids)})')
     check_finite_scores(sims)
-    gallery_pids = gallery_pids.to(sims.device)
-    query_pids = query_pids.to(sims.device)
-    sums = dict.fromkeys(METRICS, 0.)
-    for s in range(0, len(sims), chunk):
-        pq = per_query_metrics(*match_ranks(sims[s:s + chunk], query_pids[s:s + chunk], gallery_pids),
-                               len(sims[s:s + chunk]))
-        for k in METRICS:
-            sums[k] += pq[k].sum().item()
-    return {k: 100 * v / len(sims) for k, v in sums.items()}
+    parts = [per_query_metrics(*match_ranks(sims[s:s + chunk], query_pids[s:s + chunk], gallery_pids),
+                               len(sims[s:s + chunk])) for s in range(0, len(sims), chunk)]
+    return {k: torch.cat([p[k] for p in parts]) for k in METRICS}
 
 # %% ../nbs/02_metrics.ipynb #511829a6
 def retrieval_metrics_loop(sims, query_pids, gallery_pids) -> dict[str, float]:
@@ -92,15 +94,11 @@ def retrieval_metrics_loop(sims, query_pids, gallery_pids) -> dict[str, float]:
     return {k: 100 * float(v) / len(sims) for k, v in tot.items()}
 
 # %% ../nbs/02_metrics.ipynb #e89db54d
-def top1_hits(sims: torch.Tensor, query_pids, gallery_pids) -> torch.Tensor:
-    "(Q,) float: 1 where a query's top-ranked gallery item shows its person (R@1 of each query), else 0."
-    qp, gp = torch.as_tensor(query_pids, device=sims.device), torch.as_tensor(gallery_pids, device=sims.device)
-    return (gp[sims.argmax(1)] == qp).float()
-
 def choose_beyond_noise(hits: dict, off, rank=None, z: float = 2.) -> tuple:
     """(chosen option, the paired gain over `off` in R@1 points, its standard error) from per-query hits {option:
-    (Q,) top1_hits} on validation: the option with the most hits (ties: the largest `rank(option)`), kept only where
-    its mean gain over `off` exceeds `z` standard errors of the paired per-query difference, else `off`."""
+    (Q,) R1 of `per_query_retrieval`} on validation: the option with the most hits (ties: the largest
+    `rank(option)`), kept only where its mean gain over `off` exceeds `z` standard errors of the paired
+    per-query difference, else `off`."""
     rank = rank or (lambda option: 0)
     best = max(hits, key=lambda o: (float(hits[o].sum()), rank(o)))
     d = hits[best] - hits[off]

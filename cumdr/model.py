@@ -505,7 +505,7 @@ FUSION_MODULES = ('cross', 'itm_head', 'mlm_head')   # what a pretraining with I
 def load_fusion_weights(model: nn.Module, cfg: Config) -> list[str]:
     """Load the pretrained cross-modal encoder and ITM/MLM heads of the weights file `cfg.pretrained` names (its
     `FUSION_PREFIX` keys) into the modules of `model` that have them; returns the names of the modules loaded. A file
-    without them (an open_clip release) leaves the random initialisation; so does a module of another shape
+    without them (an open_clip release) leaves the random initialisation. So does a module of another shape
     (cross_layers, cross_heads, itm_head), with a warning."""
     if not cfg.pretrained:
         return []
@@ -526,7 +526,7 @@ def load_fusion_weights(model: nn.Module, cfg: Config) -> list[str]:
         own = module.state_dict()
         if set(part) != set(own) or any(part[k].shape != own[k].shape for k in own):
             warnings.warn(f'{path}: its pretrained {name} does not fit this model ({name} of another shape: '
-                          'cross_layers, cross_heads or itm_head differ); it starts from random weights')
+                          'cross_layers, cross_heads or itm_head differ): it starts from random weights')
             continue
         module.load_state_dict(part)
         loaded.append(name)

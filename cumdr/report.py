@@ -592,12 +592,12 @@ def regime_markdown(s: dict) -> str:
     ]
     t = s.get('itm_topk')
     if t:
-        chosen = '; '.join(re.sub(r'^\w+\((.*?)(, chosen on validation)?\)$', r'\1', c or '') for c in t['chosen'])
+        chosen = ' / '.join(re.sub(r'^\w+\((.*?)(, chosen on validation)?\)$', r'\1', c or '') for c in t['chosen'])
         where = f"{fmt_stat(t['person_in_topk'], 1)}% of the test queries"
         aurocs = f"{fmt_stat(t['auroc_itm'], 3)}, the similarity itself with {fmt_stat(t['auroc_global'], 3)}"
         parts.append(f"Inside the top-{t['k']} of the global similarity (the person is there for {where}) the ITM "
-                     f"head puts a right image above a wrong one with a per-query AUROC of {aurocs}; validation "
-                     f"chose the re-ranking's depth and weight per run ({chosen}; weight inf: turned down).")
+                     f"head puts a right image above a wrong one with a per-query AUROC of {aurocs}. Validation "
+                     f"chose the re-ranking's depth and weight per run ({chosen}), weight inf meaning turned down.")
     if wall['n']:
         parts.append(f"End to end {fmt_stat(dict(wall, mean=wall['mean'] / 60, std=wall['std'] / 60), 1)} "
                                'minutes a run on 2 CPU cores.')
