@@ -24,7 +24,7 @@ from .fusion import ComplementaryFusion
 from .files import USER_ERRORS, command_line_error
 from .metrics import (check_finite_scores, choose_beyond_noise, mean_metrics, per_query_retrieval,
                            retrieval_metrics)
-from .model import CUMDR, Config, text_padding
+from .model import CUMDR, Config, fusion_uses_sigma, text_padding
 
 # %% auto #0
 __all__ = ['TRAINING_ONLY', 'SHIPPED_MODELS', 'Encoded', 'compute_dtype', 'autocast_for', 'encode_split', 'global_similarity',
@@ -211,7 +211,7 @@ def default_stages(model: CUMDR, cfg: Config) -> dict:
     "The stages a config switches on, by name, in order: global -> rucm -> itm -> dar."
     st = {'global': global_similarity}
     if cfg.rucm:
-        st['rucm'] = ComplementaryFusion(cfg.rucm_protocol, cfg.rucm_weighting)
+        st['rucm'] = ComplementaryFusion(cfg.rucm_protocol, cfg.rucm_weighting, sigma=fusion_uses_sigma(cfg))
     if cfg.rerank_k > 0:   # Config refuses it without ITM
         st['itm'] = (FittedItmRerank if cfg.rerank_fit else ItmRerank)(cfg.rerank_k, cfg.rerank_weight)
     if cfg.dar:

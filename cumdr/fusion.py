@@ -99,11 +99,11 @@ def annotation_features(ctx: dict) -> torch.Tensor:
                          f"expected ({n_gallery}, D), one row per gallery image")
     return feats.to(enc.img_global.device)
 
-def fusion_uncertainty(enc, rows: slice, tau: float) -> torch.Tensor:
-    "u for the queries `rows`: pairwise (q, G) with CUM's σ's, else the softmax fallback (q, 1)."
+def fusion_uncertainty(enc, rows: slice, tau: float, sigma: bool = True) -> torch.Tensor:
+    "u for the queries `rows`: pairwise (q, G) with CUM's σ's (unless `sigma` is False), else the softmax one (q, 1)."
     t = enc.txt_global[rows]
     t_ls, v_ls = getattr(enc, 'txt_logsig', None), getattr(enc, 'img_logsig', None)
-    if t_ls is not None and v_ls is not None:
+    if sigma and t_ls is not None and v_ls is not None:
         return pair_uncertainty(t, t_ls[rows], enc.img_global, v_ls)
     return softmax_uncertainty(t.float() @ enc.img_global.float().T, tau)[:, None]
 
@@ -111,13 +111,14 @@ def fusion_uncertainty(enc, rows: slice, tau: float) -> torch.Tensor:
 class ComplementaryFusion:
     "Stage: S' = S + w(q, g) C(q, g) with gallery annotations (or the leaky reference 'oracle', for comparison)."
     def __init__(self, protocol: str = 'gallery', weighting: str = 'uncertainty', beta: float | None = None,
-                 betas: tuple = DEFAULT_BETAS, chunk: int = 1024):
+                 betas: tuple = DEFAULT_BETAS, chunk: int = 1024, sigma: bool = True):
         if protocol not in ('gallery', 'oracle'):
             raise ValueError(f"unknown protocol {protocol!r}; expected 'gallery' or 'oracle'")
         if weighting not in ('uncertainty', 'fixed'):
             raise ValueError(f"unknown weighting {weighting!r}; expected 'uncertainty' or 'fixed'")
         self.protocol, self.weighting, self.beta = protocol, weighting, beta
         self.betas, self.chunk = tuple(betas), chunk
+        self.sigma = sigma   # u from CUM's sigma where the encodings carry it (False: the softmax u always)
         self.fit_results = None
 
 
@@ -128,7 +129,7 @@ class ComplementaryFusion:
         c = complementary_scores(enc.txt_global[rows], feats)
         if self.weighting == 'fixed':
             return c, 1.
-        u = fusion_uncertainty(enc, rows, ctx['cfg'].tau)
+        u = fusion_uncertainty(enc, rows, ctx['cfg'].tau, self.sigma)
         return c, fusion_weight(u, 1., 'uncertainty')
 
     def _chunks(self, n):

@@ -30,14 +30,15 @@ from .losses import BASE_LOSSES, CrossModalEncoder, ITMHead, LossSpec, MLMHead, 
 from .fusion import RUCM_LOSSES
 from .sen import SEN_LOSSES, TextGuidedDecoder
 from .ivt import IVT_CONFIGS, IVT_LOSSES, build_ivt_backbone
-from .uncertainty import CUM_EXTRA_LOSSES, CUM_LOSS_SWAP, CUM_LOSSES, CUMHeads, eot_index, gaussian_features
+from .uncertainty import (CUM_EXTRA_LOSSES, CUM_LOSS_SWAP, CUM_LOSSES, CUM_PLACEMENTS, CUMHeads, eot_index,
+                               gaussian_features)
 
 # %% auto #0
 __all__ = ['LOSS_TABLES', 'LOSSES', 'SCHEDULE_SETTINGS', 'RETIRED_FIELDS', 'COMPONENTS', 'MAX_VALUE_SIZE',
            'RESULT_NEUTRAL_FIELDS', 'CONFIG_GROUPS', 'FUSION_MODULES', 'parse_loss_names', 'loss_arguments',
            'parse_components', 'Config', 'check_value_sizes', 'image_patch_size', 'config_differences',
-           'field_comments', 'config_yaml', 'flat_config_fields', 'component_losses', 'text_padding',
-           'load_fusion_weights', 'CUMDR']
+           'field_comments', 'config_yaml', 'flat_config_fields', 'component_losses', 'fusion_uses_sigma',
+           'text_padding', 'load_fusion_weights', 'CUMDR']
 
 # %% ../nbs/08_model.ipynb #b57e31a7
 LOSS_TABLES = dict(irra=BASE_LOSSES, cum=CUM_LOSSES, rucm=RUCM_LOSSES, dar=DAR_LOSSES, sen=SEN_LOSSES, ivt=IVT_LOSSES)
@@ -117,11 +118,13 @@ class Config:
     cum_sigma_weight: float = 1.           # weight of L_cdm's sigma part, sigma measured in units of its initial value
     cum_sigma0: float = 1.                 # L_d's floor on a Gaussian's geometric-mean sigma / the initial sigma
     cum_variant: str = 'faithful'          # 'faithful' | 'pcme' (adds the PCME match-probability loss)
+    cum_placement: str = 'replace'         # 'auxiliary' (beside the point features, the reference's) | 'replace'
     # rucm: evidential matching (06_matching), external annotations and their fusion (06a_fusion)
     rucm: bool = False                     # RUCM: evidential curriculum + annotation alignment + complementary fusion
     rucm_A: float = .7                     # curriculum amplitude
     rucm_protocol: str = 'gallery'         # 'gallery' (leak-free) | 'oracle' (the reference's leaky protocol)
     rucm_weighting: str = 'uncertainty'    # 'uncertainty' | 'fixed' (the fusion-weight ablation)
+    rucm_uncertainty: str = 'auto'         # u of the fusion weight: sigma | softmax | auto (sigma if CUM replaces)
     # dar: diffusion refinement of the top candidates (07_diffusion)
     dar: bool = False                      # DAR: denoise the match distribution over the top-k
     dar_k: int = 15                        # candidates (15 CUHK, 31 ICFG/RSTPReid)
@@ -159,6 +162,7 @@ class Config:
         self.check_values()
         for name, ok in (('rucm_protocol', ('gallery', 'oracle')), ('rucm_weighting', ('uncertainty', 'fixed')),
                          ('cum_variant', ('faithful', 'pcme')), ('itm_head', ('mlp', 'linear')),
+                         ('cum_placement', CUM_PLACEMENTS), ('rucm_uncertainty', ('auto', 'sigma', 'softmax')),
                          ('dar_fusion', ('scaled', 'softmax')),
                          ('compile', (None, 'inductor', 'aot_eager', 'eager'))):
             if getattr(self, name) not in ok:
@@ -179,15 +183,20 @@ class Config:
             raise ValueError(f'Config.token_drop={self.token_drop!r} configures the token dropping of IVT\'s tower, '
                              f'which backbone={self.backbone!r} is not: use backbone=ivt-tiny or ivt-base, or '
                              'leave token_drop at its default')
-        if self.lfa and self.cum:
-            raise ValueError('Config.lfa=True with cum=True: CUM replaces the global features '
-                             'that CMLFA\'s shared feature fusion adds to; switch one of them off')
+        if self.lfa and self.cum and self.cum_placement == 'replace':
+            raise ValueError('Config.lfa=True with cum=True, cum_placement=\'replace\': CUM replaces the global '
+                             'features that CMLFA\'s shared feature fusion adds to: switch one of them off, or '
+                             'set cum_placement=auxiliary')
+        if self.rucm_uncertainty == 'sigma' and not self.cum:
+            raise ValueError('Config.rucm_uncertainty=\'sigma\' weights the fusion by CUM\'s sigma, and cum is off: '
+                             'switch CUM on, or set rucm_uncertainty to auto or softmax')
         unused = sorted(set(self.loss_weights) - set(trained))
         if unused:
             raise ValueError(f'Config.loss_weights names {unused}, which this configuration does not train '
                              f'(it trains {trained}): remove them or add the losses to loss_names / the components')
-        off = {'cum': [('cum_variant', 'faithful')],
-               'rucm': [('rucm_protocol', 'gallery'), ('rucm_weighting', 'uncertainty'), ('annotations', None)]}
+        off = {'cum': [('cum_variant', 'faithful'), ('cum_placement', 'replace')],
+               'rucm': [('rucm_protocol', 'gallery'), ('rucm_weighting', 'uncertainty'), ('annotations', None),
+                        ('rucm_uncertainty', 'auto')]}
         for comp, fields in off.items():
             asked = [f'{f}={getattr(self, f)!r}' for f, default in fields if getattr(self, f) != default]
             if asked and not getattr(self, comp):
@@ -291,6 +300,8 @@ class Config:
         d = {k: v for k, v in d.items() if k not in RETIRED_FIELDS}
         d.setdefault('cross_residual', False)   # saved before the field existed: the encoder ran without it
         d.setdefault('itm_head', 'linear')      # saved before the field existed: the head was one linear layer
+        if d.get('cum'):
+            d.setdefault('cum_placement', 'replace')   # saved before the field existed: mu replaced the point features
         d.setdefault('dar_fusion', 'softmax')   # saved before the field existed: DiffusionRet's fusion
         for name, before in (('dar_text_tau', 1.), ('dar_joint', False), ('dar_person', False)):
             d.setdefault(name, before)          # saved before the field existed: the denoiser as it was
@@ -428,8 +439,8 @@ CONFIG_GROUPS: dict[str, tuple[str, ...]] = {   # the sections of a config file,
     'optimisation': ('epochs', 'batch_size', 'lr', 'lr_factor', 'weight_decay', 'warmup_epochs', 'warmup_factor',
                      'bf16'),
     'evaluation': ('rerank_k', 'rerank_weight', 'rerank_fit', 'eval_batch_size'),
-    'cum': ('cum', 'cum_samples', 'cum_tau', 'cum_sigma_weight', 'cum_sigma0', 'cum_variant'),
-    'rucm': ('rucm', 'rucm_A', 'rucm_protocol', 'rucm_weighting'),
+    'cum': ('cum', 'cum_samples', 'cum_tau', 'cum_sigma_weight', 'cum_sigma0', 'cum_variant', 'cum_placement'),
+    'rucm': ('rucm', 'rucm_A', 'rucm_protocol', 'rucm_weighting', 'rucm_uncertainty'),
     'dar': ('dar', 'dar_k', 'dar_steps', 'dar_alpha', 'dar_fusion', 'dar_fit', 'dar_text_tau', 'dar_joint',
             'dar_person', 'dar_temp', 'dar_T'),
     'peers': ('lfa', 'lfa_prototypes', 'lfa_layers', 'mae_mask_ratio', 'mae_layers', 'tri_margin', 'levels',
@@ -483,11 +494,12 @@ def flat_config_fields(saved: dict, source: str = 'config') -> dict:
 
 # %% ../nbs/08_model.ipynb #8d6f14ee
 def component_losses(cfg: Config) -> list[str]:
-    """The losses a config trains: `loss_names`, with CUM's distributional ITM/MLM swapped in and each component's terms
-    added."""
+    """The losses a config trains: `loss_names`, with CUM's distributional ITM/MLM beside them ('auxiliary') or in
+    their place ('replace'), and each component's terms added."""
     names = parse_loss_names(cfg.loss_names)
     if cfg.cum:
-        names = [CUM_LOSS_SWAP.get(n, n) for n in names] + CUM_EXTRA_LOSSES
+        swapped = [CUM_LOSS_SWAP.get(n, n) for n in names]
+        names = (names + swapped if cfg.cum_placement == 'auxiliary' else swapped) + CUM_EXTRA_LOSSES
         if cfg.cum_variant == 'pcme':
             names.append('pcme')
     if cfg.rucm:
@@ -495,6 +507,13 @@ def component_losses(cfg: Config) -> list[str]:
     if cfg.dar:
         names += ['dar']
     return list(dict.fromkeys(names))
+
+def fusion_uses_sigma(cfg: Config) -> bool:
+    """Whether RUCM's fusion weight reads CUM's pair uncertainty (from sigma) rather than the softmax one:
+    `rucm_uncertainty`, where 'auto' means sigma only where the Gaussian means are what retrieval ranks ('replace')."""
+    if cfg.rucm_uncertainty == 'auto':
+        return cfg.cum and cfg.cum_placement == 'replace'
+    return cfg.rucm_uncertainty == 'sigma'
 
 def text_padding(ids: torch.Tensor) -> torch.Tensor:
     "True at positions after each caption's end-of-text token (its largest id)."
@@ -553,6 +572,8 @@ class CUMDR(nn.Module):
             self.mlm_head = MLMHead(d, self.backbone.vocab_size)
         if {'itm', 'ditm'} & set(self.loss_names):
             self.itm_head = ITMHead(d) if cfg.itm_head == 'mlp' else nn.Linear(d, 2)
+        if cfg.cum and cfg.cum_placement == 'auxiliary' and 'ditm' in self.loss_names:
+            self.d_itm_head = ITMHead(d) if cfg.itm_head == 'mlp' else nn.Linear(d, 2)   # D-ITM's own head
         if cfg.cum:  # the cross-modal Gaussian head only where D-ITM / D-MLM use it, the PCME scalars only for PCME
             self.cum = CUMHeads(d, cfg.cross_heads, cross=bool({'ditm', 'dmlm'} & set(self.loss_names)),
                                 pcme='pcme' in self.loss_names)
@@ -563,6 +584,8 @@ class CUMDR(nn.Module):
         if cfg.lfa:
             self.lfa = LatentFeatureAlignment(d, cfg.lfa_prototypes, cfg.lfa_layers, heads=8)
         self.fusion_pretrained = load_fusion_weights(self, cfg)
+        if 'itm_head' in self.fusion_pretrained and hasattr(self, 'd_itm_head'):
+            self.d_itm_head.load_state_dict(self.itm_head.state_dict())   # both start from the pretrained matcher
         if 'mae' in self.loss_names:  # SEN's restoration decoder: one token per patch of the training image
             patch = image_patch_size(cfg.backbone)
             grid = (cfg.image_size[0] // patch, cfg.image_size[1] // patch)
@@ -598,7 +621,7 @@ class CUMDR(nn.Module):
             out['mlm_tokens'] = self.backbone.encode_text(batch['mlm_ids'])[1]
             out['mlm_labels'] = batch['mlm_labels']
         if self.cfg.cum:
-            out.update(gaussian_features(self.cum, out))   # mu replaces the point features
+            out.update(gaussian_features(self.cum, out, self.cfg.cum_placement))   # beside or in place of the points
         if self.cfg.rucm:
             out['ann_global'] = self.encode_text(batch['ann_ids'])[0]
         if hasattr(self, 'mae_decoder'):
@@ -611,6 +634,8 @@ class CUMDR(nn.Module):
         if not self.cfg.cum:
             return self.fuse_image(g, t), t, None
         mu, log_sigma = self.cum.image(t)
+        if self.cfg.cum_placement == 'auxiliary':   # retrieval ranks the point features, sigma is kept for the record
+            return self.fuse_image(g, t), t, log_sigma[:, 0]
         return mu[:, 0], mu, log_sigma[:, 0]
 
     def encode_text(self, ids: torch.Tensor):
@@ -621,6 +646,8 @@ class CUMDR(nn.Module):
             return self.fuse_text(g, t, pad), t, None
         mu, log_sigma = self.cum.text(t, pad)
         rows, eot = torch.arange(len(ids), device=ids.device), eot_index(pad)
+        if self.cfg.cum_placement == 'auxiliary':
+            return self.fuse_text(g, t, pad), t, log_sigma[rows, eot]
         return mu[rows, eot], mu, log_sigma[rows, eot]
 
     def losses(self, out: dict, gather=no_gather, epoch: float = 0.) -> dict[str, torch.Tensor]:
@@ -633,7 +660,7 @@ class CUMDR(nn.Module):
         n = max(int((~txt_pad).sum(1).max()), 1)  # nothing after the longest caption's end matters (masked)
         txt_tokens, txt_pad = txt_tokens[:, :n], txt_pad[:, :n]
         h = self.cross(txt_tokens, img_tokens, txt_pad)
-        if self.cfg.cum and self.cum.cross is not None:
-            h = self.cum.cross(h, txt_pad)[0]  # the cross Gaussian's mean
+        if self.cfg.cum and self.cfg.cum_placement == 'replace' and self.cum.cross is not None:
+            h = self.cum.cross(h, txt_pad)[0]  # the cross Gaussian's mean (auxiliary: ITM reads the points)
         lg = self.itm_head(summary_token(h, txt_pad)).float()   # the end-of-text token (see 04_losses)
         return lg[:, 1] - lg[:, 0]

@@ -14,9 +14,9 @@ from torch import nn
 from .losses import LossSpec, eot_index, identity_targets, itm_loss, itm_pairs, negatives_tau, summary_token
 
 # %% auto #0
-__all__ = ['CUM_LOSSES', 'CUM_LOSS_SWAP', 'CUM_EXTRA_LOSSES', 'GaussianHead', 'CUMHeads', 'gaussian_features', 'sample_gaussian',
-           'pairwise_sq_dists', 'wasserstein2', 'cdm_loss', 'cdm_temperature', 'cdm_sigma_scale', 'gaussian_entropy',
-           'entropy_margin', 'entropy_margin_loss', 'pcme_loss']
+__all__ = ['CUM_PLACEMENTS', 'CUM_LOSSES', 'CUM_LOSS_SWAP', 'CUM_EXTRA_LOSSES', 'GaussianHead', 'CUMHeads', 'gaussian_features',
+           'sample_gaussian', 'pairwise_sq_dists', 'wasserstein2', 'cdm_loss', 'cdm_temperature', 'cdm_sigma_scale',
+           'gaussian_entropy', 'entropy_margin', 'entropy_margin_loss', 'pcme_loss']
 
 # %% ../nbs/05_uncertainty.ipynb #e41f4626
 class GaussianHead(nn.Module):
@@ -74,8 +74,13 @@ class CUMHeads(nn.Module):
             self.pcme_a = nn.Parameter(torch.tensor(float(pcme_a)))
             self.pcme_b = nn.Parameter(torch.tensor(float(pcme_b)))
 
-def gaussian_features(heads: CUMHeads, out: dict) -> dict:
-    "The CUM entries of the model's feature dict (see the integration contract); `out.update(...)` them."
+CUM_PLACEMENTS = ('auxiliary', 'replace')   # a branch beside the point features | mu in their place
+
+def gaussian_features(heads: CUMHeads, out: dict, placement: str = 'replace') -> dict:
+    """The CUM entries of the model's feature dict (see the integration contract), to `out.update(...)` with. Under
+    'replace' mu also takes the place of the point features (global, tokens, the masked caption's tokens)."""
+    if placement not in CUM_PLACEMENTS:
+        raise ValueError(f'gaussian_features: placement={placement!r}, expected one of {CUM_PLACEMENTS}')
     missing = [k for k in ('img_tokens', 'txt_tokens', 'txt_pad') if k not in out]
     if missing:
         raise KeyError(f'gaussian_features: feature dict lacks {missing} (has {sorted(out)})')
@@ -83,8 +88,11 @@ def gaussian_features(heads: CUMHeads, out: dict) -> dict:
     txt_mu, txt_logsig = heads.text(out['txt_tokens'], out['txt_pad'])
     rows, eot = torch.arange(len(txt_mu), device=txt_mu.device), eot_index(out['txt_pad'])
     res = dict(img_mu=img_mu, img_logsig=img_logsig, txt_mu=txt_mu, txt_logsig=txt_logsig,
-               img_global=img_mu[:, 0], txt_global=txt_mu[rows, eot], img_tokens=img_mu, txt_tokens=txt_mu,
+               img_mu_global=img_mu[:, 0], txt_mu_global=txt_mu[rows, eot],
                img_logsig_global=img_logsig[:, 0], txt_logsig_global=txt_logsig[rows, eot])
+    if placement == 'auxiliary':
+        return res   # the point features stay what the backbone made them
+    res.update(img_global=res['img_mu_global'], txt_global=res['txt_mu_global'], img_tokens=img_mu, txt_tokens=txt_mu)
     if 'mlm_tokens' in out:
         res['mlm_tokens'] = heads.text(out['mlm_tokens'], out['txt_pad'])[0]
     return res
@@ -142,7 +150,7 @@ def _cdm(model, out, gather, *, tau, cum_tau, cum_sigma_weight):
     logsig_t = gather(out['txt_logsig_global'])
     logsig_v = gather(out['img_logsig_global'])
     scale = cdm_sigma_scale(model.cum.text.sigma_init, logsig_t.shape[-1], cum_sigma_weight)
-    return cdm_loss(gather(out['txt_global']), logsig_t, gather(out['img_global']), logsig_v, gather(out['pids']),
+    return cdm_loss(gather(out['txt_mu_global']), logsig_t, gather(out['img_mu_global']), logsig_v, gather(out['pids']),
                     tau=cdm_temperature(tau, cum_tau), sigma_scale=scale)
 
 def _ditm(model, out, gather, *, tau, cum_samples, itm_tau, itm_random_epochs, epoch):
@@ -153,7 +161,9 @@ def _ditm(model, out, gather, *, tau, cum_samples, itm_tau, itm_random_epochs, e
     mu, log_sigma = model.cum.cross(h, out['txt_pad'][t])
     pad = out['txt_pad'][t]
     z = sample_gaussian(summary_token(mu, pad), summary_token(log_sigma, pad), cum_samples)  # (K+1, P, D)
-    logits = model.itm_head(z)                                                             # (K+1, P, 2)
+    # the auxiliary placement scores the samples with a head of their own (ITM keeps `itm_head`)
+    head = model.d_itm_head if hasattr(model, 'd_itm_head') else model.itm_head
+    logits = head(z)                                                                       # (K+1, P, 2)
     # each draw has the same P pairs, so the CE over all draws is the average of the per-draw CEs
     n_pos = len(tp)
     return itm_loss(logits[:, :n_pos].reshape(-1, 2), logits[:, n_pos:].reshape(-1, 2))
@@ -207,7 +217,7 @@ def pcme_loss(mu_t: torch.Tensor, logsig_t: torch.Tensor, mu_v: torch.Tensor, lo
     return F.binary_cross_entropy(p.clamp(1e-6, 1 - 1e-6), y)
 
 def _pcme(model, out, gather, *, cum_samples):
-    return pcme_loss(gather(out['txt_global']), gather(out['txt_logsig_global']), gather(out['img_global']),
+    return pcme_loss(gather(out['txt_mu_global']), gather(out['txt_logsig_global']), gather(out['img_mu_global']),
                      gather(out['img_logsig_global']), gather(out['pids']), n_samples=cum_samples,
                      a=model.cum.pcme_a, b=model.cum.pcme_b)
 
