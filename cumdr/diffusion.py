@@ -156,18 +156,21 @@ def _gen_device(generator: torch.Generator | None, fallback) -> torch.device:
     "Random numbers are drawn where the generator lives (its device), so a seed means the same draws anywhere."
     return generator.device if generator is not None else torch.device(fallback)
 
+def _check_candidate_inputs(name: str, t, v, pids_t, pids_v, k: int):
+    "Refuse features, pids or k that do not fit together, naming the function they were given to."
+    if t.ndim != 2 or v.ndim != 2 or t.shape[1] != v.shape[1]:
+        raise ValueError(f'{name}: t and v must be (B, D) and (G, D), got {tuple(t.shape)} and {tuple(v.shape)}')
+    if len(pids_t) != len(t) or len(pids_v) != len(v):
+        raise ValueError(f'{name}: {len(pids_t)} pids_t for {len(t)} '
+                         f'texts, {len(pids_v)} pids_v for {len(v)} images')
+    if k < 1:
+        raise ValueError(f'{name}: k must be >= 1, got {k}')
+
 def dar_candidates(t: torch.Tensor, v: torch.Tensor, pids_t: torch.Tensor, pids_v: torch.Tensor, k: int,
                    generator: torch.Generator | None = None) -> tuple[torch.Tensor, torch.Tensor]:
     """For each text row: the true image plus the K-1 hardest other-pid images, shuffled.
     Returns cand_idx (B, K) indices into `v` and target (B,) the true slot; K = min(k, 1 + fewest negatives)."""
-    if t.ndim != 2 or v.ndim != 2 or t.shape[1] != v.shape[1]:
-        raise ValueError('dar_candidates: t and v must be (B, D) and (G, D), '
-                         f'got {tuple(t.shape)} and {tuple(v.shape)}')
-    if len(pids_t) != len(t) or len(pids_v) != len(v):
-        raise ValueError(f'dar_candidates: {len(pids_t)} pids_t for {len(t)} '
-                         f'texts, {len(pids_v)} pids_v for {len(v)} images')
-    if k < 1:
-        raise ValueError(f'dar_candidates: k must be >= 1, got {k}')
+    _check_candidate_inputs('dar_candidates', t, v, pids_t, pids_v, k)
     with torch.no_grad():
         sim = F.normalize(t.float(), dim=-1) @ F.normalize(v.float(), dim=-1).T
         same = pids_t[:, None] == pids_v[None]
@@ -192,6 +195,7 @@ def dar_person_candidates(t: torch.Tensor, v: torch.Tensor, pids_t: torch.Tensor
     (B, K): 1 at every candidate of the text's person, 0 elsewhere (a row of zeros where none made the top-K).
     Forcing the true image in, as `dar_candidates` does, would teach a shortcut: a forced-in image is the set's
     least similar one more often than chance, which the similarities the denoiser reads give away."""
+    _check_candidate_inputs('dar_person_candidates', t, v, pids_t, pids_v, k)
     with torch.no_grad():
         sim = F.normalize(t.float(), dim=-1) @ F.normalize(v.float(), dim=-1).T
         cand = sim.topk(int(min(k, len(v))), dim=1).indices

@@ -118,7 +118,7 @@ class Config:
     cum_sigma_weight: float = 1.           # weight of L_cdm's sigma part, sigma measured in units of its initial value
     cum_sigma0: float = 1.                 # L_d's floor on a Gaussian's geometric-mean sigma / the initial sigma
     cum_variant: str = 'faithful'          # 'faithful' | 'pcme' (adds the PCME match-probability loss)
-    cum_placement: str = 'replace'         # 'auxiliary' (beside the point features, the reference's) | 'replace'
+    cum_placement: str = 'auxiliary'       # 'auxiliary' (beside the point features, the reference's) | 'replace'
     # rucm: evidential matching (06_matching), external annotations and their fusion (06a_fusion)
     rucm: bool = False                     # RUCM: evidential curriculum + annotation alignment + complementary fusion
     rucm_A: float = .7                     # curriculum amplitude
@@ -194,7 +194,7 @@ class Config:
         if unused:
             raise ValueError(f'Config.loss_weights names {unused}, which this configuration does not train '
                              f'(it trains {trained}): remove them or add the losses to loss_names / the components')
-        off = {'cum': [('cum_variant', 'faithful'), ('cum_placement', 'replace')],
+        off = {'cum': [('cum_variant', 'faithful'), ('cum_placement', 'auxiliary')],
                'rucm': [('rucm_protocol', 'gallery'), ('rucm_weighting', 'uncertainty'), ('annotations', None),
                         ('rucm_uncertainty', 'auto')]}
         for comp, fields in off.items():
