@@ -169,7 +169,7 @@ def _check_candidate_inputs(name: str, t, v, pids_t, pids_v, k: int):
 def dar_candidates(t: torch.Tensor, v: torch.Tensor, pids_t: torch.Tensor, pids_v: torch.Tensor, k: int,
                    generator: torch.Generator | None = None) -> tuple[torch.Tensor, torch.Tensor]:
     """For each text row: the true image plus the K-1 hardest other-pid images, shuffled.
-    Returns cand_idx (B, K) indices into `v` and target (B,) the true slot; K = min(k, 1 + fewest negatives)."""
+    Returns cand_idx (B, K) indices into `v` and target (B,) the true slot, K = min(k, 1 + fewest negatives)."""
     _check_candidate_inputs('dar_candidates', t, v, pids_t, pids_v, k)
     with torch.no_grad():
         sim = F.normalize(t.float(), dim=-1) @ F.normalize(v.float(), dim=-1).T
