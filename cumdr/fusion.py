@@ -177,7 +177,8 @@ class ComplementaryFusion:
         return self
 
     def __repr__(self):
-        return f'ComplementaryFusion(protocol={self.protocol!r}, weighting={self.weighting!r}, beta={self.beta})'
+        sigma = '' if self.sigma else ', sigma=False'   # the softmax u: said, since a run's record keeps this text
+        return f'ComplementaryFusion(protocol={self.protocol!r}, weighting={self.weighting!r}, beta={self.beta}{sigma})'
 
 # %% ../nbs/06a_fusion.ipynb #2ae052cc
 def plot_uncertainty_hist(u: torch.Tensor, query_pids, gallery_pids, scores: torch.Tensor | None = None,
