@@ -77,7 +77,7 @@ def w2_parts(mu_t: torch.Tensor, logsig_t: torch.Tensor, mu_v: torch.Tensor, log
 class SigmaNotTrained(AssertionError):
     "A CUM run whose sigma never left the value the Gaussian heads start at."
 
-def check_sigma_alive(epochs: list[dict], sigma_init: float, min_change: float = .05) -> dict:
+def check_sigma_alive(epochs: list[dict], sigma_init: float, min_change: float = .1) -> dict:
     """Raise SigmaNotTrained unless sigma moved in training, for text and for images. `epochs`: the log's epoch
     records, each with 'sigma' ({'txt'|'img': [p10, p50, p90]}) and, where logged, 'sigma_spread' ({'txt'|'img': s}).
     A modality has moved when its last median mean-sigma differs from `sigma_init` by at least `min_change`
