@@ -28,7 +28,8 @@ import torch
 from cumdr.datasets import RetrievalSplit, read_annotations
 from cumdr.diffusion import DAR_FUSIONS
 from cumdr.evaluate import ItmRerank, autocast_for, combine_topk, default_stages, encode_split, run_stages
-from cumdr.fusion import ComplementaryFusion, annotation_features, complementary_scores, pair_uncertainty
+from cumdr.fusion import (ComplementaryFusion, annotation_features, complementary_scores, pair_uncertainty,
+                          softmax_uncertainty)
 from cumdr.metrics import METRICS, retrieval_metrics, retrieval_metrics_loop
 from cumdr.model import CUMDR
 from cumdr.synthetic import generate
@@ -205,7 +206,10 @@ def dar_row(q, row):
 
 def fusion_row(q, row):
     c = complementary_scores(enc.txt_global[q:q + 1], ann_feats)[0]
-    u = pair_uncertainty(enc.txt_global[q:q + 1], enc.txt_logsig[q:q + 1], enc.img_global, enc.img_logsig)[0]
+    if stages['rucm'].sigma:   # CUM's pair uncertainty, or the query's softmax one where the stage ignores sigma
+        u = pair_uncertainty(enc.txt_global[q:q + 1], enc.txt_logsig[q:q + 1], enc.img_global, enc.img_logsig)[0]
+    else:
+        u = softmax_uncertainty((enc.txt_global[q] @ enc.img_global.T)[None], cfg.tau)
     return row + beta * (u / (1 + u)) * c
 
 loop_rows, loop_metrics = [], dict.fromkeys(scores, None)
@@ -231,7 +235,8 @@ same_rank = bool((loop_final.argsort(1, descending=True)[:, :10] == scores['dar'
 sub = {n: retrieval_metrics(s[:nl], enc.query_pids[:nl], enc.gallery_pids) for n, s in scores.items()}
 mdiff = max(abs(sub[n][k] - loop_metrics[n][k] / nl) for n in scores for k in METRICS)
 sub_enc = dataclasses.replace(enc, txt_global=enc.txt_global[:nl], txt_logsig=enc.txt_logsig[:nl])  # the loop's queries
-one = ComplementaryFusion(cfg.rucm_protocol, cfg.rucm_weighting, beta=1.)(scores['global'][:nl], dict(ctx, enc=sub_enc))
+one = ComplementaryFusion(cfg.rucm_protocol, cfg.rucm_weighting, beta=1., sigma=stages['rucm'].sigma)(
+    scores['global'][:nl], dict(ctx, enc=sub_enc))
 beta_save = beta
 beta = 1.
 fdiff = (torch.stack([fusion_row(q, scores['global'][q]) for q in range(nl)]) - one).abs().max().item()
