@@ -28,8 +28,7 @@ import torch
 from cumdr.datasets import RetrievalSplit, read_annotations
 from cumdr.diffusion import DAR_FUSIONS
 from cumdr.evaluate import ItmRerank, autocast_for, combine_topk, default_stages, encode_split, run_stages
-from cumdr.fusion import (ComplementaryFusion, annotation_features, complementary_scores, pair_uncertainty,
-                          softmax_uncertainty)
+from cumdr.fusion import ComplementaryFusion, annotation_features, complementary_scores, fusion_uncertainty
 from cumdr.metrics import METRICS, retrieval_metrics, retrieval_metrics_loop
 from cumdr.model import CUMDR
 from cumdr.synthetic import generate
@@ -206,10 +205,7 @@ def dar_row(q, row):
 
 def fusion_row(q, row):
     c = complementary_scores(enc.txt_global[q:q + 1], ann_feats)[0]
-    if stages['rucm'].sigma:   # CUM's pair uncertainty, or the query's softmax one where the stage ignores sigma
-        u = pair_uncertainty(enc.txt_global[q:q + 1], enc.txt_logsig[q:q + 1], enc.img_global, enc.img_logsig)[0]
-    else:
-        u = softmax_uncertainty((enc.txt_global[q] @ enc.img_global.T)[None], cfg.tau)
+    u = fusion_uncertainty(enc, slice(q, q + 1), cfg.tau, stages['rucm'].sigma)[0]   # the stage's own u
     return row + beta * (u / (1 + u)) * c
 
 loop_rows, loop_metrics = [], dict.fromkeys(scores, None)
