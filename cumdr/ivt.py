@@ -11,7 +11,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .backbone import TINY_CONFIGS
+from .backbone import FUSION_PREFIX, SHIPPED, TINY_CONFIGS, read_state_dict, shipped_weights
 from .losses import LossSpec
 
 # %% auto #0
@@ -207,15 +207,19 @@ class IVTBackbone(nn.Module):
 
 def build_ivt_backbone(name: str, pretrained: str | None = None, image_size=(96, 32),
                        token_drop: float = 0.) -> IVTBackbone:
-    """IVT's tower, from scratch (`pretrained=None`) or with the weights of a file of its own keys (a state dict of an
-    `IVTBackbone`: .safetensors or a torch file)."""
+    """IVT's tower, from scratch (`pretrained=None`), with the shipped weights (`'synthetic'`: pretrained as the CLIP
+    towers are, `13_pretrain`) or with the weights of a file of its own keys (a state dict of an `IVTBackbone`:
+    .safetensors or a torch file)."""
     backbone = IVTBackbone(name, image_size, token_drop)
+    if pretrained and (name, pretrained) in SHIPPED:
+        pretrained = str(shipped_weights(name, pretrained))
     if pretrained and not Path(pretrained).is_file():
-        raise ValueError(f'pretrained={pretrained!r} for {name}: the IVT tower has no shipped or open_clip weights; '
-                         'give a weights file of an IVTBackbone, or pretrained=None (from scratch)')
+        shipped = sorted(t for b, t in SHIPPED if b == name)
+        raise ValueError(f'pretrained={pretrained!r} for {name}: not a file, and the tags shipped for it are '
+                         f'{shipped}; give a weights file of an IVTBackbone, or pretrained=None (from scratch)')
     if pretrained:
-        from cumdr.backbone import read_state_dict
-        state = read_state_dict(pretrained)
+        # a file may carry a cross-modal encoder beside the tower (FUSION_PREFIX keys): the model loads those
+        state = {k: v.float() for k, v in read_state_dict(pretrained).items() if not k.startswith(FUSION_PREFIX)}
         try:
             backbone.load_state_dict(state)
         except RuntimeError as e:

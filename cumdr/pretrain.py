@@ -21,6 +21,7 @@ from .losses import ITM_PRIOR, untrained_matching
 from .datasets import DATASETS, PedesData, TrainSample, load_pedes
 from .files import USER_ERRORS, atomic_file, command_line_error, read_json, read_jsonl
 from .model import FUSION_MODULES
+from .ivt import IVT_CONFIGS
 from .synthetic import DOMAINS, generate, load_meta
 from .world import ATTRIBUTE_NAMES
 from .train import USER_ERRORS as TRAIN_ERRORS
@@ -83,15 +84,17 @@ def zero_shot_curve(run_dir: str | Path) -> list[dict]:
                  **losses(r)) for r in records if r['kind'] == 'epoch']
 
 def export_weights(checkpoint: str | Path, out: str | Path, **manifest) -> dict:
-    """The CLIP towers and cross-modal encoder of a training checkpoint as fp16 safetensors at `out`, with
-    `<out>.json` (sha256, `manifest`)."""
+    """The towers (a CLIP's two, or IVT's one: `manifest['backbone']` says which) and the cross-modal encoder of a
+    training checkpoint as fp16 safetensors at `out`, with `<out>.json` (sha256, `manifest`)."""
     from safetensors.torch import save_file
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     state = read_checkpoint(checkpoint, 'Give a last.pt or best.pt of a cumdr training run.')
     if 'model' not in state:
         raise ValueError(f'{checkpoint}: no "model" entry: not a cumdr training checkpoint')
-    prefix = 'backbone.clip.'
+    # a CLIP's towers sit under backbone.clip, IVT's one tower is the backbone itself (its file holds its own keys)
+    ivt = manifest.get('backbone') in IVT_CONFIGS
+    prefix = 'backbone.' if ivt else 'backbone.clip.'
     clip = {k.removeprefix(prefix): v.half().contiguous() for k, v in state['model'].items() if k.startswith(prefix)}
     if not clip:
         raise ValueError(f'{checkpoint}: no {prefix}* weights: not a cumdr training checkpoint')
