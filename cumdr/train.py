@@ -677,7 +677,7 @@ PRESETS = {
     # the paper's recipe at small size: the shipped foreign-domain pretraining fine-tuned with sdm+mlm+id+itm, tau,
     # rates, epochs and ITM's negatives chosen for a start that fine-tuning has to carry (see below)
     'small': dict(_SMALL, pretrained='synthetic', image_size=(96, 32), loss_names='sdm+mlm+id+itm', tau=.07,
-                  epochs=12, lr=1e-3, lr_factor=2., itm_tau=.3, itm_random_epochs=1.),
+                  epochs=20, lr=1e-3, lr_factor=2., itm_tau=.3, itm_random_epochs=1.),
     # towers learnt from scratch: InfoNCE at CLIP's initial temperature, one learning rate for everything
     'scratch': dict(_SMALL, pretrained=None, image_size=(64, 32), loss_names='itc+mlm+id', tau=.07, epochs=16,
                     lr=5e-4, lr_factor=1.),
@@ -699,10 +699,12 @@ METHODS = {
     'irra': dict(loss_names='sdm+mlm+id'),                                          # IRRA: no ITM head, no re-ranking
     'cmlfa': dict(loss_names='sdm+mlm+id+itc', loss_weights={'itc': 5., 'id': .5}, lfa=True, epochs_scale=2.5),
     'sen': dict(loss_names='sdm+mae+id+tri', loss_weights={'mae': 10., 'tri': 10.}),  # lr 1e-5 + cosine = IRRA's
-    # IVT (19_ivt): its one tower from scratch, at the preset's size; CMPM on the caption, phrase and word pairs with
-    # tokens dropped; 120 epochs; no ID loss, no ITM head, no re-ranking; AdamW at the preset's rate, not IVT's SGD
-    'ivt': dict(loss_names='cmpm', levels=True, pretrained=None, epochs_scale=2.,
-                backbone_by_size=dict(small='ivt-tiny', paper='ivt-base')),
+    # IVT (19_ivt): its one tower at the preset's size, small: pretrained as the CLIP towers are (13_pretrain), paper:
+    # from scratch (no released weights fit it); CMPM on the caption, phrase and word pairs with tokens dropped; 120
+    # epochs; no ID loss, no ITM head, no re-ranking; AdamW at the preset's rate, not IVT's SGD
+    'ivt': dict(loss_names='cmpm', levels=True, epochs_scale=2.,
+                by_size=dict(backbone=dict(small='ivt-tiny', paper='ivt-base'),
+                             pretrained=dict(small='synthetic', paper=None))),
     'cumdr': dict(loss_names='sdm+mlm+id+itm', cum=True, rucm=True, dar=True),      # IRRA + ITM + the three components
 }
 
@@ -712,11 +714,11 @@ def method_fields(method: str, preset_fields: dict) -> dict:
         raise ValueError(f'unknown method {method!r}: expected one of {list(METHODS)}')
     fields = dict(METHODS[method])
     scale = fields.pop('epochs_scale', 1.)
-    sizes = fields.pop('backbone_by_size', None)
-    if sizes is not None:   # a method with its own tower: the size of the preset's CLIP towers
+    by_size = fields.pop('by_size', {})
+    if by_size:   # a method with its own tower: the size (and start) that matches the preset's CLIP towers
         from cumdr.backbone import TINY_CONFIGS
-        small = preset_fields.get('backbone', Config.backbone) in TINY_CONFIGS
-        fields['backbone'] = sizes['small' if small else 'paper']
+        size = 'small' if preset_fields.get('backbone', Config.backbone) in TINY_CONFIGS else 'paper'
+        fields.update({name: values[size] for name, values in by_size.items()})
     if scale != 1.:
         fields['epochs'] = round(preset_fields.get('epochs', Config.epochs) * scale)
     return fields

@@ -42,15 +42,16 @@ def configs() -> dict[str, str]:
     "{file name: text} of every file under configs/."
     files, rows = {}, []
     for method in METHODS:
-        own_tower = 'backbone_by_size' in METHODS[method]   # IVT: its own tower, from scratch, not CLIP's
+        own_tower = 'backbone' in METHODS[method].get('by_size', {})   # IVT: its own tower, not CLIP's
         paper_fields = {k: v for k, v in PAPER.items() if not (own_tower and k in ('backbone', 'pretrained'))}
         small = make_config('small', method=method, output_dir=f'runs/small-{method}')
         paper = make_config('paper', method=method, dataset='CUHK-PEDES', output_dir=f'runs/paper-{method}',
                             **paper_fields)
         files[f'small-{method}.yaml'] = small.to_yaml()
         files[f'paper-{method}.yaml'] = paper.to_yaml()
-        small_tower, paper_tower = ((f'{small.backbone} from scratch', f'{paper.backbone} from scratch') if own_tower
-                                    else ('tiny CLIP', 'ViT-B/16 (OpenAI CLIP)'))
+        start = lambda cfg: 'pretrained on the synthetic corpus' if cfg.pretrained else 'from scratch'
+        small_tower, paper_tower = ((f'{small.backbone} {start(small)}', f'{paper.backbone} {start(paper)}')
+                                    if own_tower else ('tiny CLIP', 'ViT-B/16 (OpenAI CLIP)'))
         rows.append(f'| `small-{method}.yaml` | {method}, small: {small_tower}, synthetic data, CPU |')
         rows.append(f'| `paper-{method}.yaml` | {method}, paper scale: {paper_tower}, CUHK-PEDES under /data, GPU |')
     files['README.md'] = README.format(rows='\n'.join(rows))
