@@ -6,13 +6,14 @@ A cell "shows something" when one of its top-level statements calls print, displ
 `imshow`, `plot_*`, `subplots`), or when its last top-level statement is a bare expression other than a call (a name,
 an attribute, an operation: IPython displays its value) not silenced with ';'. Cells that nbdev_test skips (settings.ini's
 `tst_flags`, e.g. `#| slow`, `#| gpu`) are exempt: they are not executed by `tools/execute_notebooks.py` either.
-Each notebook must also stay under 1.5 MB. Regenerate outputs with `python tools/execute_notebooks.py`.
+Each notebook must also stay under 1.5 MB, and every figure at most `MAX_WIDTH` pixels wide (1,000: a code-hosting
+page's width). Regenerate outputs with `python tools/execute_notebooks.py`.
 """
-import ast, json, sys
+import ast, base64, io, json, sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from execute_notebooks import ROOT, directives, skip_flags  # noqa: E402
+from execute_notebooks import MAX_WIDTH, ROOT, directives, skip_flags  # noqa: E402
 
 MAX_BYTES = 1_500_000  # a notebook stays readable on the repository's web page
 SHOWING = ('print', 'display', 'imshow', 'subplots', 'figure', 'Markdown')
@@ -52,6 +53,19 @@ def missing_outputs(path: Path, flags: set[str]) -> list[int]:
         if shows_something(src) and not c.get('outputs'): bad.append(i)
     return bad
 
+def wide_figures(path: Path) -> list[tuple[int, int]]:
+    "(cell, width) of every PNG output wider than MAX_WIDTH."
+    from PIL import Image
+    nb = json.loads(path.read_text())
+    wide = []
+    for i, c in enumerate(nb['cells']):
+        for out in c.get('outputs', []):
+            png = out.get('data', {}).get('image/png')
+            if png:
+                width = Image.open(io.BytesIO(base64.b64decode(png if isinstance(png, str) else ''.join(png)))).width
+                if width > MAX_WIDTH: wide.append((i, width))
+    return wide
+
 def main(argv):
     paths = [Path(p).resolve() for p in argv] or sorted(p for p in (ROOT / 'nbs').rglob('*.ipynb')
                                                        if not p.name.startswith('_') and '.ipynb_checkpoints' not in p.parts)
@@ -62,7 +76,11 @@ def main(argv):
         print(f'{p.relative_to(ROOT) if p.is_relative_to(ROOT) else p}: cells {b} show something but have no output')
     big = {p: p.stat().st_size for p in paths if p.stat().st_size > MAX_BYTES}
     for p, n in big.items(): print(f'{p}: {n / 1e6:.2f} MB, over {MAX_BYTES / 1e6:.1f} MB: smaller figures (dpi, size)')
+    wide = {p: w for p in paths if (w := wide_figures(p))}
+    for p, w in wide.items(): print(f'{p}: figures wider than {MAX_WIDTH} px (cell, width): {w}')
     if big: sys.exit(f'{len(big)} notebook(s) too large for reading on the web')
+    if wide: sys.exit(f'{len(wide)} notebook(s) with figures wider than the page: python tools/execute_notebooks.py '
+                      '--compact-only')
     if problems: sys.exit(f'{len(problems)} notebook(s) not committed executed: run python tools/execute_notebooks.py')
     print(f'{len(paths)} notebooks: every cell that shows something has its output')
 

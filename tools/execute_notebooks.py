@@ -6,7 +6,7 @@ Each notebook runs in its own directory in a fresh IPython shell (execnb, as nbd
 settings.ini's `tst_flags` (`#| slow`, `#| gpu`) and `nbdev_export()` cells are not run and keep no output. The first
 error stops that notebook (it is left unchanged) and the script exits non-zero after the others. At the end
 `nbdev_clean` strips metadata and execution counts; the outputs stay (settings.ini: clear_all = False).
-Figures are stored web-sized: at most 1,400 pixels wide and reduced to a 256-colour palette PNG (plots and the
+Figures are stored web-sized: at most 1,000 pixels wide (the width of a code-hosting page) and reduced to a 256-colour palette PNG (plots and the
 synthetic people lose nothing visible; a notebook shrinks about tenfold). --compact-only does only that, on the
 notebooks' current outputs, without running them.
 """
@@ -38,16 +38,18 @@ def skipped(cell, flags: set[str]) -> bool:
     if cell.cell_type != 'code': return True
     return 'nbdev_export' + '(' in cell.source or bool(flags & directives(cell.source))
 
-MAX_WIDTH = 1400
+MAX_WIDTH = 1000   # a code-hosting page shows a notebook about this wide: wider figures are scaled down there
 
 def compact_png(data: str) -> str:
     "A base64 PNG at most MAX_WIDTH wide, as a 256-colour palette PNG (the original where that is not smaller)."
     raw = base64.b64decode(data)
     im = Image.open(io.BytesIO(raw)).convert('RGB')
-    if im.width > MAX_WIDTH: im = im.resize((MAX_WIDTH, round(im.height * MAX_WIDTH / im.width)), Image.LANCZOS)
+    wide = im.width > MAX_WIDTH
+    if wide: im = im.resize((MAX_WIDTH, round(im.height * MAX_WIDTH / im.width)), Image.LANCZOS)
     buf = io.BytesIO()
     im.quantize(256, method=Image.Quantize.MEDIANCUT).save(buf, 'PNG', optimize=True)
-    return base64.b64encode(buf.getvalue()).decode() if buf.tell() < len(raw) else data
+    # a figure wider than the page is always scaled down; otherwise the palette version only where it is smaller
+    return base64.b64encode(buf.getvalue()).decode() if wide or buf.tell() < len(raw) else data
 
 def compact_figures(path: Path) -> None:
     "Rewrite every PNG output of a notebook file with compact_png."
