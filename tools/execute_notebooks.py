@@ -7,10 +7,11 @@ settings.ini's `tst_flags` (`#| slow`, `#| gpu`) and `nbdev_export()` cells are 
 error stops that notebook (it is left unchanged) and the script exits non-zero after the others. At the end
 `nbdev_clean` strips metadata and execution counts; the outputs stay (settings.ini: clear_all = False).
 Figures are stored web-sized: at most 1,000 pixels wide (the width of a code-hosting page) and reduced to a 256-colour palette PNG (plots and the
-synthetic people lose nothing visible; a notebook shrinks about tenfold). --compact-only does only that, on the
+synthetic people lose nothing visible; a notebook shrinks about tenfold). Text outputs name temporary folders as `<tmp>`
+and this checkout's folder as `.`: the reader's machine has neither. --compact-only does only that, on the
 notebooks' current outputs, without running them.
 """
-import base64, configparser, io, json, os, subprocess, sys, time
+import base64, configparser, io, json, os, re, subprocess, sys, time
 from pathlib import Path
 
 from PIL import Image
@@ -51,13 +52,22 @@ def compact_png(data: str) -> str:
     # a figure wider than the page is always scaled down; otherwise the palette version only where it is smaller
     return base64.b64encode(buf.getvalue()).decode() if wide or buf.tell() < len(raw) else data
 
+TMP_DIR = re.compile(r'/tmp/tmp\w+')
+
+def local_paths(text: str) -> str:
+    "A text output as a reader should see it: temporary folders as <tmp>, this checkout's folder as '.'."
+    return TMP_DIR.sub('<tmp>', text).replace(str(ROOT) + '/', './')
+
 def compact_figures(path: Path) -> None:
-    "Rewrite every PNG output of a notebook file with compact_png."
+    "Rewrite every PNG output of a notebook file with compact_png, and its text outputs with local_paths."
     nb = json.loads(path.read_text())
     for cell in nb['cells']:
         for out in cell.get('outputs', []):
             png = out.get('data', {}).get('image/png')
             if png: out['data']['image/png'] = compact_png(png if isinstance(png, str) else ''.join(png))
+            if 'text' in out: out['text'] = local_paths(''.join(out['text'])).splitlines(True)
+            plain = out.get('data', {}).get('text/plain')
+            if plain: out['data']['text/plain'] = local_paths(''.join(plain)).splitlines(True)
     path.write_text(json.dumps(nb, indent=1, ensure_ascii=False) + '\n')
 
 def execute(path: Path, flags: set[str]) -> tuple[bool, float, str]:
