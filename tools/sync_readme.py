@@ -1,13 +1,19 @@
 """Write README.md from nbs/index.ipynb (quarto's nbdev_readme is not available everywhere).
 
-Markdown cells are copied as they are (image links relative to nbs/ made relative to the root); code cells marked `#| hide` are left out; code cells marked
+Markdown cells are copied as they are (image and notebook links relative to nbs/ made relative to the root); code cells marked `#| hide` are left out; code cells marked
 `#| echo: false` contribute their Markdown output (text computed from committed results, as the executed notebook holds
 it) instead of their source; other code cells become fenced Python blocks. `--check` exits with status 1 when README.md differs from what would be written.
 """
-import json, sys
+import json, re, sys
 from pathlib import Path
 
 root = Path(__file__).resolve().parent.parent
+
+NOTEBOOK_LINK = re.compile(r'\]\((?!https?:|/|\.\./)([\w./-]+\.ipynb)\)')
+
+def from_root(markdown: str) -> str:
+    "Links written relative to nbs/ (images, notebooks) made relative to the root, where README.md lives."
+    return NOTEBOOK_LINK.sub(r'](nbs/\1)', markdown.replace('](images/', '](nbs/images/'))
 
 def render(nb_path: Path) -> str:
     cells = json.loads(nb_path.read_text(encoding='utf-8'))['cells']
@@ -15,7 +21,7 @@ def render(nb_path: Path) -> str:
     for c in cells:
         src = ''.join(c['source']).strip()
         if not src: continue
-        if c['cell_type'] == 'markdown': parts.append(src.replace('](images/', '](nbs/images/'))  # paths from the root
+        if c['cell_type'] == 'markdown': parts.append(from_root(src))
         elif c['cell_type'] == 'code' and '#| echo: false' in src.splitlines()[:3]:
             shown = [''.join(o['data']['text/markdown']) for o in c.get('outputs', [])
                      if 'text/markdown' in o.get('data', {})]
