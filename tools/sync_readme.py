@@ -13,7 +13,8 @@ NOTEBOOK_LINK = re.compile(r'\]\((?!https?:|/|\.\./)([\w./-]+\.ipynb)\)')
 
 def from_root(markdown: str) -> str:
     "Links written relative to nbs/ (images, notebooks) made relative to the root, where README.md lives."
-    return NOTEBOOK_LINK.sub(r'](nbs/\1)', markdown.replace('](images/', '](nbs/images/'))
+    markdown = markdown.replace('](images/', '](nbs/images/').replace('](../', '](')
+    return NOTEBOOK_LINK.sub(r'](nbs/\1)', markdown)
 
 def render(nb_path: Path) -> str:
     cells = json.loads(nb_path.read_text(encoding='utf-8'))['cells']
