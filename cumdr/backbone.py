@@ -32,7 +32,9 @@ TINY_CONFIGS = {  # small CLIPs for CPU runs and tests (same architecture as ViT
 }
 _LOCAL_TAGS: dict[tuple[str, str], dict] = {}
 WEIGHTS_DIR = Path(cumdr.__file__).resolve().parent / 'weights'   # weights that ship inside the package
-SHIPPED = {('cumdr-tiny', 'synthetic'): 'cumdr-tiny-synthetic'}  # (backbone, tag) -> weights/<name>.safetensors + .json
+# (backbone, tag) -> weights/<name>.safetensors + .json: the tiny CLIP's towers, IVT's tower (19_ivt), pretrained alike
+SHIPPED = {('cumdr-tiny', 'synthetic'): 'cumdr-tiny-synthetic',
+           ('ivt-tiny', 'synthetic'): 'ivt-tiny-synthetic'}
 FUSION_PREFIX = 'fusion.'   # keys of a weights file that hold a pretrained cross-modal encoder and its heads
 
 def sha256_of(path: str | Path) -> str:

@@ -98,9 +98,10 @@ def export_weights(checkpoint: str | Path, out: str | Path, **manifest) -> dict:
     clip = {k.removeprefix(prefix): v.half().contiguous() for k, v in state['model'].items() if k.startswith(prefix)}
     if not clip:
         raise ValueError(f'{checkpoint}: no {prefix}* weights: not a cumdr training checkpoint')
-    # the cross-modal encoder and its ITM / MLM heads travel with the towers (FUSION_PREFIX keys)
+    # the cross-modal encoder and its ITM / MLM heads travel with a CLIP's towers (FUSION_PREFIX keys); IVT's
+    # fine-tuning leaves them out, as IVT drops its fusion encoder, so its file holds the tower alone
     fusion = {FUSION_PREFIX + k: v.half().contiguous() for k, v in state['model'].items()
-              if k.split('.')[0] in FUSION_MODULES}
+              if k.split('.')[0] in FUSION_MODULES and not ivt}
     with atomic_file(out) as tmp:
         save_file({**clip, **fusion}, str(tmp))
     info = dict(manifest, fusion=sorted({k.split('.')[1] for k in fusion}), file=out.name, bytes=out.stat().st_size,
