@@ -216,7 +216,7 @@ def build_ivt_backbone(name: str, pretrained: str | None = None, image_size=(96,
     if pretrained and not Path(pretrained).is_file():
         shipped = sorted(t for b, t in SHIPPED if b == name)
         raise ValueError(f'pretrained={pretrained!r} for {name}: not a file, and the tags shipped for it are '
-                         f'{shipped}; give a weights file of an IVTBackbone, or pretrained=None (from scratch)')
+                         f'{shipped}: give a weights file of an IVTBackbone, or pretrained=None (from scratch)')
     if pretrained:
         # a file may carry a cross-modal encoder beside the tower (FUSION_PREFIX keys): the model loads those
         state = {k: v.float() for k, v in read_state_dict(pretrained).items() if not k.startswith(FUSION_PREFIX)}

@@ -98,7 +98,7 @@ def export_weights(checkpoint: str | Path, out: str | Path, **manifest) -> dict:
     clip = {k.removeprefix(prefix): v.half().contiguous() for k, v in state['model'].items() if k.startswith(prefix)}
     if not clip:
         raise ValueError(f'{checkpoint}: no {prefix}* weights: not a cumdr training checkpoint')
-    # the cross-modal encoder and its ITM / MLM heads travel with a CLIP's towers (FUSION_PREFIX keys); IVT's
+    # the cross-modal encoder and its ITM / MLM heads travel with a CLIP's towers (FUSION_PREFIX keys), while IVT's
     # fine-tuning leaves them out, as IVT drops its fusion encoder, so its file holds the tower alone
     fusion = {FUSION_PREFIX + k: v.half().contiguous() for k, v in state['model'].items()
               if k.split('.')[0] in FUSION_MODULES and not ivt}

@@ -699,9 +699,9 @@ METHODS = {
     'irra': dict(loss_names='sdm+mlm+id'),                                          # IRRA: no ITM head, no re-ranking
     'cmlfa': dict(loss_names='sdm+mlm+id+itc', loss_weights={'itc': 5., 'id': .5}, lfa=True, epochs_scale=2.5),
     'sen': dict(loss_names='sdm+mae+id+tri', loss_weights={'mae': 10., 'tri': 10.}),  # lr 1e-5 + cosine = IRRA's
-    # IVT (19_ivt): its one tower at the preset's size, small: pretrained as the CLIP towers are (13_pretrain), paper:
-    # from scratch (no released weights fit it); CMPM on the caption, phrase and word pairs with tokens dropped; 120
-    # epochs; no ID loss, no ITM head, no re-ranking; AdamW at the preset's rate, not IVT's SGD
+    # IVT (19_ivt): its one tower at the preset's size (small: pretrained as the CLIP towers are, 13_pretrain, paper:
+    # from scratch, no released weights fit it), CMPM on the caption, phrase and word pairs with tokens dropped, 120
+    # epochs, no ID loss, no ITM head, no re-ranking, AdamW at the preset's rate, not IVT's SGD
     'ivt': dict(loss_names='cmpm', levels=True, epochs_scale=2.,
                 by_size=dict(backbone=dict(small='ivt-tiny', paper='ivt-base'),
                              pretrained=dict(small='synthetic', paper=None))),
