@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import ast
 import json
+import statistics
 import time
 import traceback
 from pathlib import Path
@@ -24,8 +25,8 @@ from .stats import seed_stat
 
 # %% auto #0
 __all__ = ['TRAIN_EVAL', 'RUN_KEYS', 'train_eval_notebook', 'notebook_parameters', 'check_params', 'shared_synthetic_data',
-           'papermill_execute', 'is_finished', 'failure_reason', 'run_dir_of', 'run_ablation', 'read_run',
-           'summarize_row', 'compile_results', 'parse_params', 'parse_list', 'main']
+           'papermill_execute', 'is_finished', 'failure_reason', 'run_dir_of', 'with_dar', 'derive_run', 'run_ablation',
+           'read_run', 'summarize_row', 'compile_results', 'parse_params', 'parse_list', 'main']
 
 # %% ../nbs/11_ablation.ipynb #58065e70
 TRAIN_EVAL = Path(cumdr.__file__).parents[1] / 'nbs' / 'reproduce' / 'train_eval.ipynb'
@@ -142,15 +143,50 @@ def _record_batch(output_dir: Path, dataset: str, rows: list, seeds: list, param
     atomic_write_text(f, json.dumps(new, indent=1))
     return new
 
+# %% ../nbs/11_ablation.ipynb #d9e2f6b3
+def with_dar(row: str) -> str:
+    "The ablation row that adds DAR to `row`: 'none' -> 'dar', 'cum+rucm' -> 'cum+rucm+dar'."
+    on = row_components(row) | {'dar'}
+    return canonical_row('+'.join(sorted(on)))
+
+def derive_run(origin: str | Path, target: str | Path, stage: str = 'dar') -> Path:
+    """Write the run of the row without `stage` from a finished run with it: metrics and analysis without that stage,
+    the same log and config (the stage switched off), and `derived.json` naming the run it came from. Atomic files:
+    `metrics.json` and `analysis.json` last, so the target is finished only when it is complete."""
+    origin, target = Path(origin), Path(target)
+    m, a = read_json(origin / 'metrics.json'), read_json(origin / 'analysis.json')
+    if stage not in m.get('test', {}):
+        raise ValueError(f"{origin / 'metrics.json'} has no {stage!r} stage to leave out")
+    for key in ('test', 'val', 'test_oracle', 'stages'):
+        if isinstance(m.get(key), dict):
+            m[key] = {k: v for k, v in m[key].items() if k != stage}
+    m['components'] = canonical_row('+'.join(sorted(row_components(m.get('components', '')) - {stage})))
+    target.mkdir(parents=True, exist_ok=True)
+    cfg = yaml.safe_load((origin / 'config.yaml').read_text()) if (origin / 'config.yaml').exists() else None
+    if isinstance(cfg, dict):
+        cfg[stage] = False
+        atomic_write_text(target / 'config.yaml', yaml.safe_dump(cfg, sort_keys=False))
+    if (origin / 'log.jsonl').exists():
+        atomic_write_text(target / 'log.jsonl', (origin / 'log.jsonl').read_text())
+    # the origin as <row>/seed<k>: the batch folder may move
+    origin_name = f'{origin.parent.name}/{origin.name}'
+    atomic_write_text(target / 'derived.json', json.dumps(dict(origin=origin_name, dropped_stage=stage)))
+    atomic_write_text(target / 'metrics.json', json.dumps(m, indent=1))
+    atomic_write_text(target / 'analysis.json', json.dumps({k: v for k, v in a.items() if k != stage}, indent=1))
+    return target
+
 # %% ../nbs/11_ablation.ipynb #28ff090c
 def run_ablation(output_dir: str | Path, dataset: str = 'CUHK-PEDES', rows=ROWS, seeds=(0,), params: dict | None = None,
                  notebook: str | Path | None = None, kernel: str = 'python3', execute=None, progress: bool = True,
-                 raise_on_error: bool = True) -> list[Path]:
+                 raise_on_error: bool = True, share_trainings: bool = False) -> list[Path]:
     """Execute train_eval for every row × seed into output_dir/<row>/seed<k>, skipping finished runs; returns the run
-    dirs."""
+    dirs. `share_trainings`: a row without DAR is not trained on its own but read from the same row with DAR (its
+    stages before DAR: the same weights, `derive_run`), which halves the full batch's trainings."""
     output_dir = Path(output_dir).resolve()
     notebook = train_eval_notebook(notebook)
     rows = list(dict.fromkeys(canonical_row(r) for r in rows))
+    # row -> the row with DAR whose run it is read from
+    derived = {r: with_dar(r) for r in rows if share_trainings and r in ROWS and 'dar' not in row_components(r)}
     seeds = list(dict.fromkeys(int(s) for s in seeds))
     if not rows or not seeds:
         raise ValueError(f'nothing to run: rows={rows}, seeds={seeds}')
@@ -166,8 +202,9 @@ def run_ablation(output_dir: str | Path, dataset: str = 'CUHK-PEDES', rows=ROWS,
         ids = params.get('synthetic_ids') or PRESETS['small']['synthetic_ids']
         run_params['root_dir'] = str(shared_synthetic_data(output_dir / 'data', dataset, int(ids)))
     execute = execute or papermill_execute
-    # once per dir
-    runs = list({run_dir_of(output_dir, row, seed): (row, seed) for seed in seeds for row in rows}.values())
+    # once per dir; a derived row's run is its DAR row's
+    executed = list(dict.fromkeys(derived.get(r, r) for r in rows))
+    runs = list({run_dir_of(output_dir, row, seed): (row, seed) for seed in seeds for row in executed}.values())
     failed = []
 
     def log(line):
@@ -201,9 +238,16 @@ def run_ablation(output_dir: str | Path, dataset: str = 'CUHK-PEDES', rows=ROWS,
             log(f'{tag}: FAILED after {time.time() - t0:.0f} s: {msg} (see {run_dir}/error.txt)')
             continue
         log(f"{tag}: ran{' (resumed)' if resuming else ''} in {time.time() - t0:.0f} s")
+    for row, source in derived.items():
+        for seed in seeds:
+            target, origin = run_dir_of(output_dir, row, seed), run_dir_of(output_dir, source, seed)
+            if is_finished(origin) and not is_finished(target):
+                derive_run(origin, target)
+                log(f'{row:<12} seed {seed}: derived from {source} seed {seed} (its stages before DAR)')
     if failed and raise_on_error:
         raise RuntimeError(f'{len(failed)} of {len(runs)} runs failed:\n' + '\n'.join(failed))
-    return [run_dir_of(output_dir, row, seed) for row, seed in runs]
+    return ([run_dir_of(output_dir, row, seed) for row, seed in runs]
+            + [run_dir_of(output_dir, row, seed) for seed in seeds for row in derived])
 
 # %% ../nbs/11_ablation.ipynb #a62e8d6e
 def read_run(run_dir: str | Path) -> dict:
@@ -215,14 +259,20 @@ def read_run(run_dir: str | Path) -> dict:
     a = read_json(run_dir / 'analysis.json')
     if not isinstance(m, dict) or not m.get('test'):
         raise ValueError(f"{run_dir / 'metrics.json'} has no 'test' metrics")
-    curve, untrained = None, {}
+    curve, untrained, timing = None, {}, {}
     if (run_dir / 'log.jsonl').exists():
-        ep = [r for r in read_jsonl(run_dir / 'log.jsonl') if r.get('kind') == 'epoch' and r.get('val')]
+        # one record per epoch (a resumed run logs an epoch again: the last record wins)
+        records = {r['epoch']: r for r in read_jsonl(run_dir / 'log.jsonl') if r.get('kind') == 'epoch'}
+        ep = [r for r in records.values() if r.get('val')]
         curve = dict(epoch=[r['epoch'] for r in ep], R1=[r['val'][list(r['val'])[-1]]['R1'] for r in ep])
         untrained = untrained_matching(ep[-1]) if ep else {}
+        epoch_s = [r['time_s'] for r in records.values() if r.get('time_s')]
+        if epoch_s:
+            timing = dict(epochs=len(records), train_s=sum(epoch_s), median_epoch_s=statistics.median(epoch_s))
     config_file = run_dir / 'config.yaml'
     cfg = flat_config_fields(Config.read_fields(config_file)) if config_file.exists() else {}
-    return dict(metrics=m, analysis=a, val_curve=curve, config=cfg or {}, untrained_matching=untrained)
+    return dict(metrics=m, analysis=a, val_curve=curve, config=cfg or {}, untrained_matching=untrained,
+                timing=timing)
 
 def _final(stages: dict) -> dict:
     return stages[list(stages)[-1]]
@@ -262,6 +312,11 @@ def summarize_row(row: str, runs: dict[int, dict]) -> dict:
         out['dar_r1_by_steps'] = {str(n): seed_stat([a.get('r1_by_steps', {}).get(str(n)) for a in dar]) for n in steps}
         out['dar_r1_before'] = seed_stat([a.get('r1_before') for a in dar])
     out['val_curves'] = {str(s): r['val_curve'] for s, r in zip(seeds, R) if r['val_curve']}
+    # the cost of a training: its median epoch times its epochs, so that minutes when a run shared the cores with
+    # other work do not count against its method
+    out['train_min'] = seed_stat([r['timing']['median_epoch_s'] * r['timing']['epochs'] / 60
+                                  for r in R if r.get('timing')])
+    out['epochs'] = '/'.join(str(e) for e in sorted({r['config']['epochs'] for r in R if r['config'].get('epochs')}))
     # runs whose ITM / D-ITM head ended at its prior: their ITM stage re-ranks with an untrained head
     out['itm_untrained'] = sum(bool(r.get('untrained_matching')) for r in R)
     return out
@@ -375,6 +430,8 @@ def main(argv=None, execute=None):
     p.add_argument('--notebook', help='train_eval notebook (default: '
                                       'nbs/reproduce/train_eval.ipynb next to the package)')
     p.add_argument('--kernel', default='python3')
+    p.add_argument('--share-trainings', action='store_true', help='train each row without DAR once, with DAR, and '
+                                                                  'read it from that run (its stages before DAR)')
     p.add_argument('--compile-only', action='store_true', help='only compile the runs already in OUTPUT_DIR')
     a = p.parse_args(argv)
     try:
@@ -382,7 +439,7 @@ def main(argv=None, execute=None):
         if not a.compile_only:
             rows = (a.rows or ([] if a.methods else list(ROWS))) + a.methods
             run_ablation(a.output_dir, a.dataset, rows, a.seeds, params, a.notebook, a.kernel, execute=execute,
-                         raise_on_error=False)
+                         raise_on_error=False, share_trainings=a.share_trainings)
         res = compile_results(a.output_dir)
     except USER_ERRORS as e:
         raise command_line_error('cumdr-ablation', e) from None

@@ -30,7 +30,8 @@ from .evaluate import evaluate, load_model
 
 # %% auto #0
 __all__ = ['CAPTION_STYLES', 'corpus_pairs', 'pretraining_data', 'shared_combinations', 'pretrain_config', 'zero_shot_curve',
-           'export_weights', 'pretrain', 'RegimeError', 'check_finetuning_gain', 'check_matching_learnt', 'main']
+           'export_weights', 'pretrain', 'RegimeError', 'check_finetuning_gain', 'check_matching_learnt',
+           'manifest_stages', 'main']
 
 # %% ../nbs/13_pretrain.ipynb #9c99c604
 CAPTION_STYLES = ('describer', 'human')
@@ -186,6 +187,23 @@ def check_matching_learnt(epoch_record: dict, max_loss: float = ITM_PRIOR - .05)
                           f'allowed below {max_loss:.3f}): the matching head learnt nothing')
     return {n: epoch_record[f'loss_{n}'] for n in ('itm', 'ditm') if f'loss_{n}' in epoch_record}
 
+
+# %% ../nbs/13_pretrain.ipynb #5f3c2a91
+def manifest_stages(manifest: dict) -> list[dict]:
+    """A shipped start's pretraining stages in order (a two-stage recipe's `earlier_stage` first), each with its
+    zero-shot validation curve on one step axis that runs on across the stages: `steps`, `R1`, `R10`, the epoch-mean
+    losses it logged (`loss_itc`, `loss_itm`), and its `loss_names`, `command`, `best_epoch` and `minutes` of
+    training."""
+    out, offset = [], 0
+    for stage in (s for s in (manifest.get('earlier_stage'), manifest) if s):
+        curve = stage['zero_shot_val']
+        steps = [offset + c['step'] for c in curve]
+        losses = {k: [c[k] for c in curve] for k in ('loss_itc', 'loss_itm') if k in curve[0]}
+        out.append(dict(loss_names=stage['config']['loss_names'], command=stage['command'],
+                        best_epoch=stage['best_epoch'], minutes=stage.get('train_s', stage['wall_s']) / 60,
+                        steps=steps, R1=[c['R1'] for c in curve], R10=[c['R10'] for c in curve], **losses))
+        offset = steps[-1]
+    return out
 
 # %% ../nbs/13_pretrain.ipynb #fa1eb341
 def main(argv=None):

@@ -472,12 +472,14 @@ def commentary(results: dict, metric: str = 'R1', alpha: float = .05) -> str:
 _METHOD_NAMES = dict(irra='IRRA', cmlfa='CMLFA', sen='SEN', ivt='IVT', cumdr='CUMDR')
 
 def peer_table(results: dict, metric: str = 'R1', paper_dataset: str = 'CUHK-PEDES') -> str:
-    "Per method: ours (mean ± std), Δ to IRRA ± SE and verdict, mAP, and the published metric / mAP on `paper_dataset`."
+    """Per method: ours (mean ± std), Δ to IRRA ± SE and verdict, mAP, minutes of training per run (its median epoch
+    times its epochs) and the published metric / mAP on `paper_dataset`."""
     rows = results['rows']
     base = (rows.get(PEER_BASELINE) or {}).get('test', {}).get(metric) or {}
     published = PAPER['PEERS'].get(paper_dataset, {})
     lines = [f'| method | seeds | ours {metric} | ours Δ {metric} vs IRRA ± SE | verdict | ours mAP | '
-             f'published {metric} / mAP ({paper_dataset}) |', '|---|---:|---:|---:|---|---:|---:|']
+             f'train min / run | published {metric} / mAP ({paper_dataset}) |',
+             '|---|---:|---:|---:|---|---:|---:|---:|']
     for m in METHODS:
         if m not in rows:
             continue
@@ -493,7 +495,7 @@ def peer_table(results: dict, metric: str = 'R1', paper_dataset: str = 'CUHK-PED
         pub = published.get(m, {})
         pcell = ' / '.join('—' if pub.get(k) is None else f'{pub[k]:.2f}' for k in (metric, 'mAP'))
         lines.append(f"| {_METHOD_NAMES[m]} | {v.get('n', 0)} | {fmt_stat(ours)} | {dcell} | {d['verdict']} | "
-                     f"{fmt_stat(v.get('test', {}).get('mAP'))} | {pcell} |")
+                     f"{fmt_stat(v.get('test', {}).get('mAP'))} | {fmt_stat(v.get('train_min'), 1)} | {pcell} |")
     return '\n'.join(lines)
 
 def peer_commentary(results: dict, metric: str = 'R1', alpha: float = .05, paper_dataset: str = 'CUHK-PEDES') -> str:
@@ -636,26 +638,51 @@ def plot_results(results: dict, ax=None, metric: str = 'R1'):
     ax.set_title(f"{results.get('dataset')}: mean ± std over seeds (y axis zoomed)", fontsize=9)
     return ax
 
+def _val_band(v: dict):
+    "epochs, mean, min and max over seeds of one row's validation R@1 curves (None without curves)."
+    curves = list((v.get('val_curves') or {}).values())
+    if not curves:
+        return None
+    epochs = sorted({e for c in curves for e in c['epoch']})
+    per = [[y for y in (dict(zip(c['epoch'], c['R1'])).get(e) for c in curves) if y is not None] for e in epochs]
+    return epochs, [np.mean(p) for p in per], [min(p) for p in per], [max(p) for p in per]
+
 def plot_val_curves(results: dict, ax=None, metric_label: str = 'val R1'):
-    "Validation R@1 per epoch for each row: mean over seeds, min-max band over seeds."
+    """Validation R@1 per epoch of each ablation row: mean over seeds with its min-max band. `ax`: None (a new figure
+    of small multiples, one row a panel with the baseline in grey behind it), an array of Axes (the same on them) or
+    one Axes (every row on it). Returns what it drew on."""
     import matplotlib.pyplot as plt
+    bands = {row: b for row, v in results['rows'].items() if row in ROWS and (b := _val_band(v))}
     if ax is None:
-        _, ax = plt.subplots(figsize=(7, 3.2))
-    for i, (row, v) in enumerate(results['rows'].items()):
-        if row not in ROWS:
-            continue
-        curves = list((v.get('val_curves') or {}).values())
-        if not curves:
-            continue
-        epochs = sorted({e for c in curves for e in c['epoch']})
-        per = [[dict(zip(c['epoch'], c['R1'])).get(e) for c in curves] for e in epochs]
-        mean = [np.mean([y for y in p if y is not None]) for p in per]
-        lo = [min(y for y in p if y is not None) for p in per]
-        hi = [max(y for y in p if y is not None) for p in per]
-        color = 'k' if row == BASELINE else f'C{i}'
-        ax.plot(epochs, mean, '-', color=color, lw=2 if row == BASELINE else 1, label=row)
-        ax.fill_between(epochs, lo, hi, color=color, alpha=.12, lw=0)
-    ax.set_xlabel('epoch')
-    ax.set_ylabel(metric_label + ' (final stage)')
-    ax.legend(fontsize=7, ncol=2, loc='best')
-    return ax
+        cols = min(4, max(len(bands), 1))
+        _, ax = plt.subplots(-(-len(bands) // cols), cols, figsize=(2.4 * cols, 2.1 * -(-len(bands) // cols)),
+                             sharex=True, sharey=True, squeeze=False)
+    if hasattr(ax, 'plot'):   # one Axes: the rows overlaid
+        for i, (row, (epochs, mean, lo, hi)) in enumerate(bands.items()):
+            color = 'k' if row == BASELINE else f'C{i}'
+            ax.plot(epochs, mean, '-', color=color, lw=2 if row == BASELINE else 1, label=row)
+            ax.fill_between(epochs, lo, hi, color=color, alpha=.12, lw=0)
+        ax.set_xlabel('epoch')
+        ax.set_ylabel(metric_label + ' (final stage)')
+        ax.legend(fontsize=7, ncol=2, loc='best')
+        return ax
+    panels = np.asarray(ax).ravel()
+    base = bands.get(BASELINE)
+    for panel, (row, (epochs, mean, lo, hi)) in zip(panels, bands.items()):
+        if base is not None and row != BASELINE:   # the baseline behind every other row, for reference
+            panel.plot(base[0], base[1], '-', color='0.6', lw=1)
+        color = 'k' if row == BASELINE else 'C0'
+        panel.plot(epochs, mean, '-', color=color, lw=1.5)
+        panel.fill_between(epochs, lo, hi, color=color, alpha=.2, lw=0)
+        panel.set_title(row, fontsize=9)
+        panel.tick_params(labelsize=8)
+    for panel in panels[len(bands):]:
+        panel.set_visible(False)
+    for panel in panels[:len(bands)]:
+        spec = panel.get_subplotspec()
+        if spec is None or spec.is_last_row():
+            panel.set_xlabel('epoch', fontsize=8)
+        if spec is None or spec.is_first_col():
+            panel.set_ylabel(metric_label, fontsize=8)
+    return panels
+
