@@ -5,6 +5,7 @@
 # %% ../nbs/20_conditions.ipynb #b6e16d4b
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import shutil
@@ -14,17 +15,17 @@ import numpy as np
 
 from .ablation import compile_results, is_finished, run_ablation, shared_synthetic_data
 from .captions import GROUPS, describe, write_caption
-from .files import atomic_write_text, read_json
+from .files import USER_ERRORS, atomic_write_text, command_line_error, read_json
 from .painter import render_person
 from .report import BASELINE
 from .stats import paired_gain, seed_stat
-from .synthetic import DOMAINS, FORMATS, _image_path, _occluder, load_meta
+from .synthetic import DOMAINS, FORMATS, _image_path, _occluder, generate, load_meta
 from .web import WEB_PRIORS
 from .world import VIEWS, sample_identity, visible_attributes
 
 # %% auto #0
 __all__ = ['CONDITIONS', 'SyntheticSet', 'swap_captions', 'vaguer_captions', 'plausibility_at_k', 'add_image', 'swapped_colours',
-           'add_confusers', 'add_views', 'make_condition', 'condition_rows', 'level_name', 'condition_batch',
+           'add_confusers', 'add_views', 'make_condition', 'main', 'condition_rows', 'level_name', 'condition_batch',
            'run_gain', 'condition_effects', 'condition_line', 'plot_condition']
 
 # %% ../nbs/20_conditions.ipynb #a84987af
@@ -262,6 +263,32 @@ def make_condition(src: str | Path, out: str | Path, condition: str, level: floa
     dst = ds.write(out, {k: v for k, v in record.items() if k not in ('swaps', 'doubles')})
     atomic_write_text(dst / 'condition.json', json.dumps(record))
     return dst
+
+# %% ../nbs/20_conditions.ipynb #34f7e24d
+def main(argv=None):
+    p = argparse.ArgumentParser(prog='cumdr-condition', description='Generate a synthetic PEDES set and write it '
+                                                                    'under a controlled condition.')
+    p.add_argument('--out', required=True, help='the generated set goes to OUT/base/<format>/, the changed one to '
+                                                'OUT/<format>/')
+    p.add_argument('--condition', required=True, metavar='NAME=LEVEL',
+                   help=f"one of {', '.join(CONDITIONS)} with its level, e.g. noisy=0.2")
+    p.add_argument('--format', default='CUHK-PEDES', choices=list(FORMATS))
+    p.add_argument('--ids', type=int, default=500, help='number of identities')
+    p.add_argument('--seed', type=int, default=0, help='of the generated set and of the condition')
+    p.add_argument('--workers', type=int, default=None, help='render processes (default: all cores)')
+    a = p.parse_args(argv)
+    try:
+        name, _, level = a.condition.partition('=')
+        if not level:
+            raise ValueError(f'--condition {a.condition!r}: expected NAME=LEVEL, e.g. noisy=0.2')
+        base = generate(Path(a.out) / 'base', a.format, a.ids, a.seed, a.workers)
+        root = make_condition(base, a.out, name, float(level), a.seed)
+    except USER_ERRORS as e:   # a bad condition or level, an --out that is a file: one line, not a traceback
+        raise command_line_error('cumdr-condition', e) from None
+    record = read_json(root / 'condition.json')
+    changes = {k: len(v) if isinstance(v, list) else v for k, v in record.items()
+               if k not in ('condition', 'level', 'seed')}
+    print(f"wrote {root}: {name} at {float(level):g} ({', '.join(f'{k} {v}' for k, v in changes.items())})")
 
 # %% ../nbs/20_conditions.ipynb #6a56903f
 def condition_rows(condition: str) -> list[str]:
