@@ -2,18 +2,27 @@
 a compound statement's body on its header's line: `if x: return y`).
 
 Usage: python tools/check_lines.py [--limit N] [FILE ...]   (default: every module of cumdr/ but nbdev's _modidx.py)
+       python tools/check_lines.py --notebooks [--limit N] [NB ...]   (default: every notebook under nbs/)
 
 nbdev writes the `__all__` list of a module on lines of its own making; those lines are not counted. Exits non-zero
 and lists every offending line otherwise.
+
+--notebooks checks the code cells nbdev does not export (no `#| export`, `#| exporti`, `#| exports` line; those
+cells are checked as the modules they become) for lines over 100 characters, IPython magic and shell lines (`%`,
+`!`) apart. Each offender prints as `path:cell:line: N chars`, the cell counted from 0 among all of the notebook's
+cells, the line from 1 within the cell.
 """
 import argparse
 import ast
 import io
+import json
+import re
 import sys
 import tokenize
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+EXPORTED = re.compile(r'^#\|\s*export')   # #| export, #|export, #| exporti, #| exports
 
 
 def joined_statements(tree: ast.AST) -> list[int]:
@@ -84,11 +93,47 @@ def problems(path: Path, limit: int) -> list[str]:
     return out
 
 
+def is_magic(line: str) -> bool:
+    "An IPython line magic or shell escape (`%time ...`, `!ls`), which is not Python."
+    text = line.lstrip()
+    return text.startswith(('%', '!')) and not text.startswith('!=')
+
+
+def notebook_problems(path: Path, limit: int) -> list[str]:
+    "Lines over `limit` in the code cells of a notebook that nbdev does not export."
+    name = path.relative_to(ROOT) if path.is_relative_to(ROOT) else path
+    out = []
+    for index, cell in enumerate(json.loads(path.read_text(encoding='utf-8')).get('cells', [])):
+        source = cell.get('source', '')
+        lines = (''.join(source) if isinstance(source, list) else source).split('\n')
+        if cell.get('cell_type') != 'code' or any(EXPORTED.match(line) for line in lines):
+            continue
+        for number, line in enumerate(lines, 1):
+            if len(line) > limit and not is_magic(line):
+                out.append(f'{name}:{index}:{number}: {len(line)} chars')
+    return out
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     parser.add_argument('files', nargs='*', type=Path)
-    parser.add_argument('--limit', type=int, default=120)
+    parser.add_argument('--limit', type=int, default=None, help='120 for modules, 100 for notebooks')
+    parser.add_argument('--notebooks', nargs='*', type=Path, default=None, metavar='NB',
+                        help="check notebooks' non-exported code cells instead (default: every nbs/**/*.ipynb)")
     args = parser.parse_args(argv)
+    if args.notebooks is not None:
+        if args.files:
+            parser.error('give notebooks after --notebooks, not as FILE')
+        limit = args.limit or 100
+        notebooks = [f.resolve() for f in args.notebooks] or sorted((ROOT / 'nbs').glob('**/*.ipynb'))
+        notebooks = [nb for nb in notebooks if '.ipynb_checkpoints' not in nb.parts]
+        found = [p for nb in notebooks for p in notebook_problems(nb, limit)]
+        for p in found:
+            print(p)
+        print(f'{len(notebooks)} notebooks: ' + (f'{len(found)} line(s) over {limit} characters' if found else
+                                                 f'every non-exported code line within {limit} characters'))
+        return 1 if found else 0
+    args.limit = args.limit or 120
     files = [f.resolve() for f in args.files] or sorted(p for p in (ROOT / 'cumdr').glob('*.py')
                                                          if p.name != '_modidx.py')
     found = [p for f in files for p in problems(f, args.limit)]
