@@ -142,6 +142,8 @@ def vaguer_captions(ds: SyntheticSet, groups: int, rng: np.random.Generator) -> 
         # a hat group that says only 'no hat' is left out (the writer mostly skips it: it could name nothing)
         shown = [g for g in GROUPS if g != 'gender' and any(a in visible for a in GROUPS[g])
                  and not (g == 'hat' and visible.get('hat') == 'none')]
+        if not shown:   # nothing but gender to name: the captions stay as they are
+            continue
         for k in range(len(e['captions'])):
             keep = set(rng.choice(shown, size=min(groups, len(shown)), replace=False))
             text, claims, wrong = write_caption(rng, {a: v for a, v in visible.items()
