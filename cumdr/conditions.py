@@ -304,7 +304,7 @@ def level_name(condition: str, level: float) -> str:
 
 def condition_batch(out: str | Path, condition: str, levels=None, seeds=(0, 1, 2), ids: int = 500,
                     dataset: str = 'CUHK-PEDES', params: dict | None = None, execute=None,
-                    progress: bool = True) -> dict:
+                    progress: bool = True, kernel: str = 'python3') -> dict:
     """Every level of `condition`: its dataset (made once from one generated set of `ids` people), then the rows of
     `condition_rows` x `seeds` through `run_ablation` (the train_eval notebook, finished runs skipped) into
     `out/<condition>-<level>/`. Returns `condition_effects`."""
@@ -316,7 +316,7 @@ def condition_batch(out: str | Path, condition: str, levels=None, seeds=(0, 1, 2
             make_condition(base, data_root, condition, level)
         batch = out / level_name(condition, level)
         run_ablation(batch, dataset, condition_rows(condition), seeds, dict(params or {}, root_dir=str(data_root)),
-                     execute=execute, progress=progress, raise_on_error=False,
+                     kernel=kernel, execute=execute, progress=progress, raise_on_error=False,
                      share_trainings=CONDITIONS[condition]['component'] == 'dar')
         compile_results(batch)
     return condition_effects(out, condition)
