@@ -14,7 +14,8 @@ import argparse, time
 import torch
 import torch.nn.functional as F
 
-from cumdr.diffusion import CandidateDenoiser, GaussianDiffusion, refine_topk, refine_topk_loop
+from cumdr.diffusion import CandidateDenoiser, GaussianDiffusion
+from cumdr.refine import refine_topk, refine_topk_loop
 
 p = argparse.ArgumentParser()
 p.add_argument('--queries', type=int, default=6156)

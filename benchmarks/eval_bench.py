@@ -26,7 +26,7 @@ from pathlib import Path
 import torch
 
 from cumdr.datasets import RetrievalSplit, read_annotations
-from cumdr.diffusion import DAR_FUSIONS
+from cumdr.refine import DAR_FUSIONS
 from cumdr.evaluate import ItmRerank, autocast_for, combine_topk, default_stages, encode_split, run_stages
 from cumdr.fusion import ComplementaryFusion, annotation_features, complementary_scores, fusion_uncertainty
 from cumdr.metrics import METRICS, retrieval_metrics, retrieval_metrics_loop

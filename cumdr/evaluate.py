@@ -18,7 +18,7 @@ import torch.nn.functional as F
 from .backbone import CheckpointError, pretrained_quick_gelu, read_checkpoint
 from .datasets import (RetrievalSplit, default_annotation_path, gallery_loader, get_tokenizer, load_annotations_for,
                             load_data, load_pedes, read_annotations)
-from .diffusion import DiffusionRefine, FittedDiffusionRefine
+from .refine import DiffusionRefine, FittedDiffusionRefine
 from .files import read_json
 from .fusion import ComplementaryFusion
 from .files import USER_ERRORS, command_line_error
