@@ -29,7 +29,8 @@ from torch.utils.flop_counter import FlopCounterMode
 
 from cumdr.datasets import (EOT_TOKEN, SOT_TOKEN, annotation_texts, default_annotation_path, get_tokenizer, load_pedes, mlm_mask,
                             read_annotations, train_loader)
-from cumdr.model import CUMDR, parse_components
+from cumdr.config import parse_components
+from cumdr.model import CUMDR
 from cumdr.synthetic import generate
 from cumdr.train import build_optimizer, loss_terms, lr_factor_at, make_config
 from cumdr.evaluate import autocast_for

@@ -18,7 +18,7 @@ import yaml
 import cumdr
 from .files import USER_ERRORS, atomic_write_text, command_line_error, read_json, read_jsonl
 from .losses import untrained_matching
-from .model import Config, flat_config_fields
+from .config import Config, flat_config_fields
 from .report import (BASELINE, METHOD_ROWS, METHODS, ROWS, canonical_row, peer_commentary, peer_table,
                           plot_results, results_markdown, row_components, run_parameters)
 from .stats import seed_stat

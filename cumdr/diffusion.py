@@ -235,6 +235,6 @@ def _dar(model, out, gather, *, dar_k, dar_temp, dar_person):
     return dar_loss(model.denoiser, model.diffusion, gather(out['txt_global'].detach()),
                     gather(out['img_global'].detach()), gather(out['pids']), dar_k, dar_temp, person=dar_person)
 
-DAR_LOSSES: dict[str, LossSpec] = {   # DAR's loss table (08_model joins it to the registry)
+DAR_LOSSES: dict[str, LossSpec] = {   # DAR's loss table (08_config joins it to the registry)
     'dar': LossSpec(_dar, True, 'DAR: denoise the match vector over K hard-negative candidates'),
 }

@@ -24,7 +24,8 @@ from .fusion import ComplementaryFusion
 from .files import USER_ERRORS, command_line_error
 from .metrics import (check_finite_scores, choose_beyond_noise, mean_metrics, per_query_retrieval,
                            retrieval_metrics)
-from .model import CUMDR, Config, fusion_uses_sigma, text_padding
+from .config import Config, fusion_uses_sigma
+from .model import CUMDR, text_padding
 
 # %% auto #0
 __all__ = ['TRAINING_ONLY', 'SHIPPED_MODELS', 'Encoded', 'compute_dtype', 'autocast_for', 'encode_split', 'global_similarity',

@@ -49,7 +49,7 @@ def annotation_alignment_loss(ann: torch.Tensor, v: torch.Tensor, pids: torch.Te
 def _ann(model, out, gather, *, tau):
     return annotation_alignment_loss(gather(out['ann_global']), gather(out['img_global']), gather(out['pids']), tau=tau)
 
-RUCM_LOSSES: dict[str, LossSpec] = {   # RUCM's loss table (08_model joins it to the registry)
+RUCM_LOSSES: dict[str, LossSpec] = {   # RUCM's loss table (08_config joins it to the registry)
     **UCM_LOSSES,
     'ann': LossSpec(_ann, True, 'contrastive alignment of external annotations with their images (RUCM)'),
 }

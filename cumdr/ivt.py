@@ -247,6 +247,6 @@ def _cmpm(model, out, gather):
         img, txt, pids = out['img_global'], out['txt_global'], out['pids']
     return cmpm(gather(img), gather(txt), gather(pids))
 
-IVT_LOSSES: dict[str, LossSpec] = {   # IVT's loss table (08_model joins it to the registry)
+IVT_LOSSES: dict[str, LossSpec] = {   # IVT's loss table (08_config joins it to the registry)
     'cmpm': LossSpec(_cmpm, True, 'IVT: cross-modal projection matching over the caption, phrase and word pairs'),
 }

@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 
 from .files import read_json, read_jsonl
-from .model import COMPONENTS, parse_components
+from .config import COMPONENTS, parse_components
 from .losses import ITM_PRIOR, untrained_matching
 from .stats import difference, paired_gain, seed_stat
 from .train import METHODS as METHOD_RECIPES

@@ -140,7 +140,7 @@ def _tri(model, out, gather, *, tri_margin):
     return hardest_negative_triplet(gather(out['txt_global']), gather(out['img_global']), gather(out['pids']),
                                     tri_margin)
 
-SEN_LOSSES: dict[str, LossSpec] = {   # SEN's loss table (08_model joins it to the registry)
+SEN_LOSSES: dict[str, LossSpec] = {   # SEN's loss table (08_config joins it to the registry)
     'mae': LossSpec(_mae, False, 'SEN: grey, masked image restored in colour from the caption (text-guided MAE)'),
     'tri': LossSpec(_tri, True, 'SEN: triplet on the hardest other-identity image and caption, cosine distance'),
 }

@@ -30,7 +30,8 @@ from .evaluate import (autocast_for, default_stages, encode_split, evaluate, itm
 from .files import TEMPORARY_NAME, atomic_file, command_line_error
 from .files import USER_ERRORS as INPUT_ERRORS
 from .imagecache import augment_pad, cached_train_loader, device_augment
-from .model import CUMDR, RESULT_NEUTRAL_FIELDS, Config, config_differences, flat_config_fields, parse_loss_names
+from .config import RESULT_NEUTRAL_FIELDS, Config, config_differences, flat_config_fields, parse_loss_names
+from .model import CUMDR
 from .metrics import NonFiniteScoresError
 from .sigma import sigma_summary
 
