@@ -22,8 +22,8 @@ __all__ = ['ROWS', 'BASELINE', 'METHODS', 'METHOD_ROWS', 'PEER_BASELINE', 'PAPER
            'canonical_row', 'row_components', 'run_parameters', 'fmt_stat', 'markdown_table', 'untrained_itm_note',
            'results_markdown', 'paper_table', 'training_of', 'distinct_rows', 'by_seed', 'per_training', 'basis',
            'paired_difference', 'shared_trainings', 'main_effects', 'paper_main_effects', 'comparison_table',
-           'commentary', 'peer_table', 'peer_commentary', 'regime_summary', 'regime_markdown', 'plot_results',
-           'plot_val_curves']
+           'commentary', 'peer_table', 'peer_commentary', 'batch_setup_markdown', 'readme_findings', 'regime_summary',
+           'regime_markdown', 'plot_results', 'plot_val_curves']
 
 # %% ../nbs/18_report.ipynb #bb9a0249
 ROWS = ('none', 'dar', 'rucm', 'cum', 'rucm+dar', 'cum+dar', 'cum+rucm', 'cum+rucm+dar')
@@ -538,6 +538,71 @@ def peer_commentary(results: dict, metric: str = 'R1', alpha: float = .05, paper
     out.append("Above IRRA by more than the seed spread: "
                f"{', '.join(better) or 'none'}; below it: {', '.join(worse) or 'none'} (of {len(rows) - 1} methods, "
                f"{basis(set().union(*runs.values()))}).")
+    return '\n'.join(out)
+
+# %% ../nbs/18_report.ipynb #31057a9a
+def batch_setup_markdown(results: dict) -> str:
+    """One sentence on how a batch was made, from its runs: the dataset and its size, the fine-tuning length of each
+    row, the runs and the minutes of training a run took."""
+    cfg, rows = results.get('config') or {}, results['rows']
+    epochs = {}
+    for r, v in distinct_rows(rows).items():
+        if v.get('epochs'):
+            epochs.setdefault(v['epochs'], []).append(r)
+    main = max(epochs, key=lambda e: len(epochs[e])) if epochs else None
+    others = ', '.join(f"{'/'.join(_METHOD_NAMES.get(r, r) for r in rs)} {e}" for e, rs in epochs.items()
+                       if e != main)
+    minutes = [m for v in distinct_rows(rows).values() for m in (v.get('train_min') or {}).get('values', [])]
+    # the batch generated its data (no root_dir among its parameters): the preset's or the given size
+    generated = 'root_dir' not in (results.get('params') or {})
+    people = f" of {cfg['synthetic_ids']:,} people" if generated and cfg.get('synthetic_ids') else ''
+    return (f"{results.get('dataset')}-format data{people}; fine-tuned {main} epochs"
+            + (f' ({others})' if others else '') + f"; {results['n_finished']} runs"
+            + (f', {min(minutes):.0f}-{max(minutes):.0f} minutes of training a run on two CPU cores'
+               if minutes else '') + '.')
+
+def readme_findings(ablation: dict, peers: dict | None = None, metric: str = 'R1', alpha: float = .05) -> str:
+    """Four bullets generated from the numbers: the components' main effects over distinct trainings, the stages'
+    gains on the same weights, the leaky protocol's inflation (from `ablation`), and each peer against IRRA (from
+    `peers`, else from `ablation`)."""
+    rows = {r: v for r, v in ablation['rows'].items() if v.get('n') and r in ROWS}
+    out = []
+    me = main_effects(rows, metric, alpha)
+    if me:
+        runs = next(iter(me.values()))['runs']
+        out.append(f"- **Components** (main effects over {basis(runs)}, paired by seed): "
+                   + ', '.join(f"{_NAMES[c]} {_pm(e['delta'])} ± {e['se']:.2f} ({e['verdict']})"
+                               for c, e in me.items()) + f' {metric}.')
+    gains = []
+    for s in STAGE_NAMES:
+        runs = per_training(rows, lambda v: (v.get('stage_gains') or {}).get(s),
+                            keep=lambda r: s in (rows[r].get('stage_gains') or {}))
+        if runs:
+            g, _ = _pooled(runs, alpha)
+            spread = '' if g['se'] is None else f" ± {g['se']:.2f}"
+            gains.append(f"{STAGE_NAMES[s]} {_pm(g['delta'])}{spread} ({g['verdict']}, {len(runs)} runs)")
+    if gains:
+        out.append(f'- **Stages on the same weights**: ' + ', '.join(gains) + f' {metric}.')
+    og = per_training(rows, lambda v: v.get('oracle_gain'), keep=lambda r: 'rucm' in row_components(r))
+    if og:
+        g, _ = _pooled(og, alpha)
+        spread = '' if g['se'] is None else f" ± {g['se']:.2f}"
+        out.append(f"- **The leak**: fusing each query with its own ground-truth image's annotation, as the "
+                   f"reference code does, adds {_pm(g['delta'])}{spread} {metric} to the leak-free number "
+                   f"({basis([(t, s) for t, s, _ in og])}).")
+    source = peers if peers is not None else ablation
+    prow = {m: source['rows'][m] for m in METHODS if (source['rows'].get(m) or {}).get('n')}
+    base = prow.get(PEER_BASELINE)
+    if base and len(prow) > 1:
+        cells = []
+        for m, v in prow.items():
+            if m == PEER_BASELINE:
+                continue
+            d = difference(v['test'][metric], base['test'][metric], alpha)
+            cells.append(f"{_METHOD_NAMES[m]} {_pm(d['delta'])} ± {d['se']:.2f} ({d['verdict']})")
+        out.append(f"- **Peers** against IRRA ({fmt_stat(base['test'][metric])} {metric}, Welch's test over "
+                   f"{basis({(training_of(m), s) for m, v in prow.items() for s in v['seeds']})}): "
+                   + ', '.join(cells) + '.')
     return '\n'.join(out)
 
 # %% ../nbs/18_report.ipynb #a42dd474
