@@ -203,7 +203,7 @@ def render_topk(res: dict, ax, size=(64, 128), gap: int = 10):
         ax.add_patch(Rectangle((x, 0), w, h, fill=False, lw=3 if m else .8,
                                edgecolor=MATCH_COLOR if m else OTHER_COLOR))
         ax.text(x + w / 2, -4, f"#{r + 1} pid {int(res['pids'][r])}\n{float(final[r]):.3f}", ha='center', va='bottom',
-                fontsize=7)
+                fontsize=8)
     ax.set_xlim(-gap / 2, len(res['paths']) * (w + gap) - gap / 2)
     ax.set_ylim(h + 2, -30)
     ax.set_axis_off()
@@ -225,12 +225,12 @@ def render_gaussians(res: dict, ax):
     off = float(((mu.double() - center) - mu2 @ basis)[0].norm())
     plot_gaussian_ellipses(ax, mu2, cov2, colors=[QUERY_COLOR] + _colors(res['match'], len(g['mu'])))
     for r, (x, y) in enumerate(mu2.tolist()):
-        ax.annotate('query' if r == 0 else str(r), (x, y), fontsize=7, xytext=(3, 3), textcoords='offset points')
+        ax.annotate('query' if r == 0 else str(r), (x, y), fontsize=8, xytext=(3, 3), textcoords='offset points')
     ax.set(xlabel='PC 1 of the candidates', ylabel='PC 2')
     ax.set_title(f"CUM Gaussians (1σ, 2σ): query + top-{len(g['mu'])}; query off-plane {off:.2f}", fontsize=9)
     return ax
 
-def render_complementary(res: dict, ax, width: int = 62):
+def render_complementary(res: dict, ax, width: int = 44):
     """C(q, g) of each top-k candidate's annotation (bars, zoomed axis), the fused term w·C beside, the annotation as
     label."""
     c = res['comp']
@@ -241,9 +241,9 @@ def render_complementary(res: dict, ax, width: int = 62):
     ax.barh(y, C, color=_colors(res['match'], len(y)))
     if c['contribution'] is not None:
         for i, (v, wc) in enumerate(zip(C.tolist(), c['contribution'].tolist())):
-            ax.text(v, i, f' w·C={wc:.3f}', va='center', ha='left', fontsize=6)
+            ax.text(v, i, f' w·C={wc:.3f}', va='center', ha='left', fontsize=8)
     label = lambda i, t: '\n'.join(textwrap.wrap(f'#{i + 1} {t}', width, max_lines=2, placeholder=' …'))
-    ax.set_yticks(y, [label(i, t) for i, t in enumerate(c['annotations'])], fontsize=5.5)
+    ax.set_yticks(y, [label(i, t) for i, t in enumerate(c['annotations'])], fontsize=8)
     span = float(C.max() - C.min()) + 1e-3                      # zoomed: the differences between candidates matter
     ax.set_xlim(C.min() - .3 * span, C.max() + .6 * span)
     ax.invert_yaxis()
@@ -271,7 +271,7 @@ def render_diffusion(res: dict, axes):
     for ax in axes[len(shown):]:
         ax.set_axis_off()
     axes[0].set_ylabel('x̂0', fontsize=8)
-    axes[0].set_xlabel(f'{K} candidates, by incoming rank', fontsize=7)
+    axes[0].set_xlabel(f'{K} candidates, by incoming rank', fontsize=8)
     return axes
 
 # %% ../nbs/12_explore.ipynb #541adea6
@@ -279,8 +279,9 @@ def figure(res: dict, n_steps: int = 5):
     "All panels of a result in one figure; components that are off get no panel (see `notes`)."
     from matplotlib.figure import Figure
     mid = [p for p, key in ((render_gaussians, 'gaussians'), (render_complementary, 'comp')) if res[key] is not None]
-    rows = [('topk', 1.6)] + ([('mid', 3.2)] if mid else []) + ([('dar', 1.5)] if res['dar'] is not None else [])
-    fig = Figure(figsize=(12, sum(h for _, h in rows) + .5), layout='constrained')
+    rows = [('topk', 1.8)] + ([('mid', 4.2)] if mid else []) + ([('dar', 1.6)] if res['dar'] is not None else [])
+    # 10 inches at figure_png's 100 dpi: 1,000 px, the width of a code-hosting page, with no font below 8 pt
+    fig = Figure(figsize=(10, sum(h for _, h in rows) + .5), layout='constrained')
     fig.suptitle(textwrap.shorten(res['text'], 160), fontsize=9)
     subs = np.atleast_1d(fig.subfigures(len(rows), 1, height_ratios=[h for _, h in rows]))
     for sub, (name, _) in zip(subs, rows):
@@ -294,7 +295,7 @@ def figure(res: dict, n_steps: int = 5):
             render_diffusion(res, sub.subplots(1, min(n_steps, len(res['dar']['timesteps']))))
     return fig
 
-def figure_png(fig, dpi: int = 90) -> bytes:
+def figure_png(fig, dpi: int = 100) -> bytes:
     "A figure as PNG bytes (no pyplot, so nothing is left open)."
     buf = io.BytesIO()
     fig.savefig(buf, format='png', dpi=dpi)
