@@ -163,8 +163,9 @@ def derive_run(origin: str | Path, target: str | Path, stage: str = 'dar') -> Pa
     m['components'] = canonical_row('+'.join(sorted(row_components(m.get('components', '')) - {stage})))
     target.mkdir(parents=True, exist_ok=True)
     cfg = yaml.safe_load((origin / 'config.yaml').read_text()) if (origin / 'config.yaml').exists() else None
-    if isinstance(cfg, dict):
-        cfg[stage] = False
+    if isinstance(cfg, dict):   # the stage's switch off, in its section of the file (or at the top of a flat one)
+        section = next((s for s, fields in cfg.items() if isinstance(fields, dict) and stage in fields), None)
+        (cfg[section] if section else cfg)[stage] = False
         atomic_write_text(target / 'config.yaml', yaml.safe_dump(cfg, sort_keys=False))
     if (origin / 'log.jsonl').exists():
         atomic_write_text(target / 'log.jsonl', (origin / 'log.jsonl').read_text())
