@@ -561,16 +561,18 @@ def batch_setup_markdown(results: dict) -> str:
             + (f', {min(minutes):.0f}-{max(minutes):.0f} minutes of training a run on two CPU cores'
                if minutes else '') + '.')
 
-def readme_findings(ablation: dict, peers: dict | None = None, metric: str = 'R1', alpha: float = .05) -> str:
+def readme_findings(ablation: dict, peers: dict | None = None, metric: str = 'R1', alpha: float = .05,
+                    ablation_label: str = '', peers_label: str = '') -> str:
     """Four bullets generated from the numbers: the components' main effects over distinct trainings, the stages'
     gains on the same weights, the leaky protocol's inflation (from `ablation`), and each peer against IRRA (from
-    `peers`, else from `ablation`)."""
+    `peers`, else from `ablation`); the labels say which batch each bullet reads."""
+    on = lambda label: f'{label}; ' if label else ''
     rows = {r: v for r, v in ablation['rows'].items() if v.get('n') and r in ROWS}
     out = []
     me = main_effects(rows, metric, alpha)
     if me:
         runs = next(iter(me.values()))['runs']
-        out.append(f"- **Components** (main effects over {basis(runs)}, paired by seed): "
+        out.append(f"- **Components** ({on(ablation_label)}main effects over {basis(runs)}, paired by seed): "
                    + ', '.join(f"{_NAMES[c]} {_pm(e['delta'])} ± {e['se']:.2f} ({e['verdict']})"
                                for c, e in me.items()) + f' {metric}.')
     gains = []
@@ -582,14 +584,15 @@ def readme_findings(ablation: dict, peers: dict | None = None, metric: str = 'R1
             spread = '' if g['se'] is None else f" ± {g['se']:.2f}"
             gains.append(f"{STAGE_NAMES[s]} {_pm(g['delta'])}{spread} ({g['verdict']}, {len(runs)} runs)")
     if gains:
-        out.append(f'- **Stages on the same weights**: ' + ', '.join(gains) + f' {metric}.')
+        out.append(f'- **Stages on the same weights** ({on(ablation_label)}runs of each training and seed): '
+                   + ', '.join(gains) + f' {metric}.')
     og = per_training(rows, lambda v: v.get('oracle_gain'), keep=lambda r: 'rucm' in row_components(r))
     if og:
         g, _ = _pooled(og, alpha)
         spread = '' if g['se'] is None else f" ± {g['se']:.2f}"
-        out.append(f"- **The leak**: fusing each query with its own ground-truth image's annotation, as the "
-                   f"reference code does, adds {_pm(g['delta'])}{spread} {metric} to the leak-free number "
-                   f"({basis([(t, s) for t, s, _ in og])}).")
+        out.append(f"- **The leak** ({on(ablation_label)}{basis([(t, s) for t, s, _ in og])}): fusing each query "
+                   "with its own ground-truth image's annotation, as the reference code does, adds "
+                   f"{_pm(g['delta'])}{spread} {metric} to the leak-free number.")
     source = peers if peers is not None else ablation
     prow = {m: source['rows'][m] for m in METHODS if (source['rows'].get(m) or {}).get('n')}
     base = prow.get(PEER_BASELINE)
@@ -600,7 +603,8 @@ def readme_findings(ablation: dict, peers: dict | None = None, metric: str = 'R1
                 continue
             d = difference(v['test'][metric], base['test'][metric], alpha)
             cells.append(f"{_METHOD_NAMES[m]} {_pm(d['delta'])} ± {d['se']:.2f} ({d['verdict']})")
-        out.append(f"- **Peers** against IRRA ({fmt_stat(base['test'][metric])} {metric}, Welch's test over "
+        out.append(f"- **Peers** against IRRA ({on(peers_label)}IRRA {fmt_stat(base['test'][metric])} {metric}, "
+                   "Welch's test over "
                    f"{basis({(training_of(m), s) for m, v in prow.items() for s in v['seeds']})}): "
                    + ', '.join(cells) + '.')
     return '\n'.join(out)
