@@ -227,7 +227,7 @@ def render_gaussians(res: dict, ax):
     for r, (x, y) in enumerate(mu2.tolist()):
         ax.annotate('query' if r == 0 else str(r), (x, y), fontsize=8, xytext=(3, 3), textcoords='offset points')
     ax.set(xlabel='PC 1 of the candidates', ylabel='PC 2')
-    ax.set_title(f"CUM Gaussians (1σ, 2σ): query + top-{len(g['mu'])}; query off-plane {off:.2f}", fontsize=9)
+    ax.set_title(f"CUM: query + top-{len(g['mu'])} (1σ, 2σ)\nquery off the plane by {off:.2f}", fontsize=9)
     return ax
 
 def render_complementary(res: dict, ax, width: int = 44):
