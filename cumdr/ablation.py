@@ -203,7 +203,7 @@ def run_ablation(output_dir: str | Path, dataset: str = 'CUHK-PEDES', rows=ROWS,
         ids = params.get('synthetic_ids') or PRESETS['small']['synthetic_ids']
         run_params['root_dir'] = str(shared_synthetic_data(output_dir / 'data', dataset, int(ids)))
     execute = execute or papermill_execute
-    # once per dir; a derived row's run is its DAR row's
+    # once per dir (a derived row's run is its DAR row's)
     executed = list(dict.fromkeys(derived.get(r, r) for r in rows))
     runs = list({run_dir_of(output_dir, row, seed): (row, seed) for seed in seeds for row in executed}.values())
     failed = []

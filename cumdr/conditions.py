@@ -19,7 +19,7 @@ from .files import USER_ERRORS, atomic_write_text, command_line_error, read_json
 from .painter import render_person
 from .report import BASELINE
 from .stats import paired_gain, seed_stat
-from .synthetic import DOMAINS, FORMATS, _image_path, _occluder, generate, load_meta
+from .synthetic import DOMAINS, FORMATS, _image_path, _occluder, generate, load_meta, processed_tokens
 from .web import WEB_PRIORS
 from .world import VIEWS, sample_identity, visible_attributes
 
@@ -71,7 +71,7 @@ class SyntheticSet:
         e = self.entries[entry]
         e['captions'][k] = truth['text']
         if 'processed_tokens' in e:
-            e['processed_tokens'][k] = truth['text'].lower().replace('.', ' .').replace(',', ' ,').split()
+            e['processed_tokens'][k] = processed_tokens(truth['text'])
         self.meta['images'][self.path_of(e)]['captions'][k] = truth
 
     def write(self, out: str | Path, condition: dict) -> Path:
@@ -134,7 +134,7 @@ def _visible(ds: SyntheticSet, entry: dict) -> dict:
 
 def vaguer_captions(ds: SyntheticSet, groups: int, rng: np.random.Generator) -> int:
     """Ambiguity: every caption written again from at most `groups` of the attribute groups its image shows (hair,
-    hat, upper, lower, shoes, bag; gender as before), so that more people fit it. Returns the captions rewritten."""
+    hat, upper, lower, shoes, bag, and gender as before), so that more people fit it. Returns the captions rewritten."""
     noise = ds.meta['generator']['noise']
     n = 0
     for i, e in enumerate(ds.entries):
@@ -155,7 +155,7 @@ def vaguer_captions(ds: SyntheticSet, groups: int, rng: np.random.Generator) -> 
 # %% ../nbs/20_conditions.ipynb #314125e7
 def plausibility_at_k(ranking: np.ndarray, query_claims: np.ndarray, gallery_attributes: np.ndarray) -> np.ndarray:
     """Per query, the share of its ranked gallery images (`ranking`: query x K gallery indices) whose person agrees
-    with every attribute the query's caption claims (`query_claims`: query x attribute, -1 where unstated;
+    with every attribute the query's caption claims (`query_claims`: query x attribute, -1 where unstated,
     `gallery_attributes`: image x attribute, the person's)."""
     top = gallery_attributes[ranking]                      # query x K x attribute
     claims = query_claims[:, None, :]
@@ -165,7 +165,7 @@ def plausibility_at_k(ranking: np.ndarray, query_claims: np.ndarray, gallery_att
 def add_image(ds: SyntheticSet, pid: int, split: str, person: dict, view: str, k: int,
               rng: np.random.Generator) -> dict:
     """A new image of `person` (attributes and look) with its captions, external annotation and ground truth, drawn
-    when the set is written; `k` numbers the person's images in the file name."""
+    when the set is written. `k` numbers the person's images in the file name."""
     spec, noise = ds.spec, ds.meta['generator']['noise']
     occlusion = _occluder(rng)
     path = _image_path(ds.fmt, split, pid, k, int(rng.integers(1, 16)), 'CUHK03')
@@ -180,7 +180,7 @@ def add_image(ds: SyntheticSet, pid: int, split: str, person: dict, view: str, k
     entry.update(split=split, id=pid, captions=[t for t, _, _ in caps])
     entry[spec['path_key']] = path
     if 'processed_tokens' in entry:
-        entry['processed_tokens'] = [t.lower().replace('.', ' .').replace(',', ' ,').split() for t, _, _ in caps]
+        entry['processed_tokens'] = [processed_tokens(t) for t, _, _ in caps]
     ds.entries.append(entry)
     ds.new_images.append((path, person['attributes'], person['look'], view, occlusion, int(rng.integers(2**31))))
     return entry
@@ -239,7 +239,7 @@ CONDITIONS = {
 
 def make_condition(src: str | Path, out: str | Path, condition: str, level: float, seed: int = 0) -> Path:
     """Write the dataset `src` (a folder `cumdr.synthetic.generate` wrote) under `condition` at `level` to
-    `out/<format>/`; the changes are drawn from `seed` and recorded in `condition.json` beside the data (the swapped
+    `out/<format>/`. The changes are drawn from `seed` and recorded in `condition.json` beside the data (the swapped
     captions, the doubles), so that every run of the condition sees the same ones. Returns the dataset folder."""
     if condition not in CONDITIONS:
         raise ValueError(f'unknown condition {condition!r}: expected one of {list(CONDITIONS)}')
@@ -295,7 +295,7 @@ def main(argv=None):
 # %% ../nbs/20_conditions.ipynb #6a56903f
 def condition_rows(condition: str) -> list[str]:
     """The ablation rows a condition's batch trains: the baseline, and the row with the component where it is trained
-    in (RUCM, CUM) or a stage added to a training (DAR; ITM's stage is the baseline's own)."""
+    in (RUCM, CUM) or a stage added to a training (DAR, while ITM's stage is the baseline's own)."""
     component = CONDITIONS[condition]['component']
     return [BASELINE] if component == 'itm' else [BASELINE, component]
 
@@ -326,7 +326,7 @@ def _final_r1(metrics: dict) -> float:
 
 def run_gain(condition: str, runs: dict) -> float | None:
     """The component's R@1 gain in one seed's runs ({row: metrics}): a trained-in component's row against the
-    baseline's; a stage, on the same weights, against the stage before it."""
+    baseline's, a stage (on the same weights) against the stage before it."""
     component = CONDITIONS[condition]['component']
     base = runs.get(BASELINE)
     if component in ('rucm', 'cum'):
@@ -373,7 +373,7 @@ def condition_line(effects: dict) -> str:
     verdict = (f"helps beyond the seed spread at {', '.join(format(l['level'], 'g') for l in helps)}" if helps
                else 'does not help beyond the seed spread at any level')
     return (f"{name} under `{effects['condition']}` ({effects['dial']}): Δ R@1 by level "
-            + '; '.join(cell(l) for l in levels) + f' -- {verdict}.')
+            + ' | '.join(cell(l) for l in levels) + f' -- {verdict}.')
 
 def plot_condition(effects: dict, ax=None):
     "The component's R@1 gain (mean ± SE over seeds) against the condition's dial, with zero marked."

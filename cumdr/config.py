@@ -37,14 +37,14 @@ __all__ = ['LOSS_TABLES', 'LOSSES', 'SCHEDULE_SETTINGS', 'RETIRED_FIELDS', 'COMP
 # %% ../nbs/08_config.ipynb #b57e31a7
 LOSS_TABLES = dict(irra=BASE_LOSSES, cum=CUM_LOSSES, rucm=RUCM_LOSSES, dar=DAR_LOSSES, sen=SEN_LOSSES, ivt=IVT_LOSSES)
 LOSSES: dict[str, LossSpec] = {name: spec for table in LOSS_TABLES.values() for name, spec in table.items()}
-SCHEDULE_SETTINGS = ('epoch',)   # passed by the training loop on each step; every other setting is a Config field
+SCHEDULE_SETTINGS = ('epoch',)   # passed by the training loop on each step (every other setting is a Config field)
 
 def parse_loss_names(loss_names: str) -> list[str]:
     "'sdm+mlm+id' -> ['sdm', 'mlm', 'id'], with a clear error for unknown names."
     names = [n.strip() for n in loss_names.split('+') if n.strip()]
     bad = [n for n in names if n not in LOSSES]
     if bad or not names:
-        raise ValueError(f'unknown loss name(s) {bad} in {loss_names!r}; known: {list(LOSSES)}')
+        raise ValueError(f'unknown loss name(s) {bad} in {loss_names!r} (known: {list(LOSSES)})')
     return names
 
 def loss_arguments(spec: LossSpec, cfg: Config, **schedule) -> dict:
@@ -56,11 +56,11 @@ RETIRED_FIELDS = {'tau_start': None, 'tau_epochs': None}   # field -> the value 
 COMPONENTS = ('cum', 'rucm', 'dar')   # CUMDR's three components: Config switches, and the rows of the ablation table
 
 def parse_components(components: str | None) -> dict[str, bool]:
-    "'cum+dar' (any order or case) -> {'cum': True, 'rucm': False, 'dar': True}; 'none', '' or None -> all off."
+    "'cum+dar' (any order or case) -> {'cum': True, 'rucm': False, 'dar': True}, and 'none', '' or None -> all off."
     names = [c.strip().lower() for c in (components or '').split('+') if c.strip()]
     bad = [c for c in names if c not in (*COMPONENTS, 'none')]
     if bad:
-        raise ValueError(f'unknown component(s) {bad} in {components!r}; '
+        raise ValueError(f'unknown component(s) {bad} in {components!r} -- '
                          f'expected none or any of {COMPONENTS} joined by +')
     if 'none' in names and len(names) > 1:
         raise ValueError(f"{components!r} mixes 'none' with components")
@@ -70,16 +70,16 @@ def parse_components(components: str | None) -> dict[str, bool]:
 class Config:
     # data: which benchmark, where it lives, how it is read
     dataset: str = 'CUHK-PEDES'            # CUHK-PEDES | ICFG-PEDES | RSTPReid
-    root_dir: str | None = None            # the benchmark's folder; None: a synthetic one made under output_dir/data
+    root_dir: str | None = None            # the benchmark's folder (None: a synthetic one made under output_dir/data)
     synthetic_ids: int = 300               # people in the synthetic dataset (train, val and test together)
     synthetic_seed: int = 0                # seed of the synthetic dataset
-    annotations: str | None = None         # RUCM's JSON image path -> text; None: the data's external_annotations.json
+    annotations: str | None = None         # RUCM's JSON image path -> text (None: the data's external_annotations.json)
     num_workers: int = 0                   # data-loader processes (0: load in the training process)
     check_images: bool = True              # decode every image of every split before the first step (cumdr.train)
     # model: the dual encoder and the heads the losses train
     backbone: str = 'ViT-B-16'             # open_clip model name, cumdr-tiny (CPU), or IVT's ivt-tiny / ivt-base
-    pretrained: str | None = None          # open_clip tag ('openai'), a file, 'synthetic' (shipped); None: scratch
-    quick_gelu: bool | None = None         # QuickGELU (OpenAI's CLIPs) or GELU; None: as `pretrained` was trained
+    pretrained: str | None = None          # open_clip tag ('openai'), a file, 'synthetic' (shipped), None: scratch
+    quick_gelu: bool | None = None         # QuickGELU (OpenAI's CLIPs) or GELU (None: as `pretrained` was trained)
     image_size: tuple = (384, 128)         # [height, width], multiples of the backbone's patch size
     cross_heads: int = 8                   # heads of the cross-modal encoder (MLM, ITM) and of CUM's Gaussian heads
     cross_layers: int = 4                  # layers of the cross-modal encoder
@@ -101,7 +101,7 @@ class Config:
     warmup_factor: float = .1              # the warmup starts at lr * warmup_factor
     bf16: bool = True                      # autocast on CUDA
     # evaluation: the stages after the global similarity
-    rerank_k: int = 0                      # top-k re-scored by the ITM head (128 CUHK/ICFG, 64 RSTPReid; 0 = off)
+    rerank_k: int = 0                      # top-k re-scored by the ITM head (128 CUHK/ICFG, 64 RSTPReid, 0 = off)
     rerank_weight: float = 1.              # weight of the global score beside the ITM log-odds (0: ITM-led)
     rerank_fit: bool = False               # choose the depth (<= rerank_k) and the weight on validation
     eval_batch_size: int = 256             # images or captions encoded at once
@@ -144,8 +144,8 @@ class Config:
     device: str = 'cuda'                   # a torch device: cpu, cuda, cuda:1
     seed: int = 0                          # every random draw of the run follows from it
     deterministic: bool = False            # deterministic kernels: bit-exact reruns and resumes (slower on GPU)
-    compile: str | None = None             # torch.compile backend for the model's forward ('inductor'); None: eager
-    fused_adamw: bool | None = None        # AdamW's fused kernel (one launch for all parameters); None: on CUDA only
+    compile: str | None = None             # torch.compile backend for the model's forward ('inductor'), None: eager
+    fused_adamw: bool | None = None        # AdamW's fused kernel (one launch for all parameters), None: CUDA only
     image_cache: str | None = None         # folder of a pre-decoded uint8 image cache, augmented on the device
     output_dir: str = 'runs/default'       # the run directory
     log_every: int = 20                    # steps between log records
@@ -160,7 +160,7 @@ class Config:
                          ('dar_fusion', ('scaled', 'softmax')),
                          ('compile', (None, 'inductor', 'aot_eager', 'eager'))):
             if getattr(self, name) not in ok:
-                raise ValueError(f'Config.{name}={getattr(self, name)!r}; expected one of {ok}')
+                raise ValueError(f'Config.{name}={getattr(self, name)!r}: expected one of {ok}')
         self.check_requests()
 
     def check_requests(self):
@@ -219,7 +219,7 @@ class Config:
         if self.dataset not in DATASETS:
             raise ValueError(f'Config.dataset={self.dataset!r}: expected one of {list(DATASETS)}')
         if not is_known_backbone(self.backbone) and self.backbone not in IVT_CONFIGS:
-            raise ValueError(f'Config.backbone={self.backbone!r}: unknown; expected one of '
+            raise ValueError(f'Config.backbone={self.backbone!r}: unknown, expected one of '
                              f'{[*TINY_CONFIGS, *IVT_CONFIGS]} or an '
                              'open_clip model name such as ViT-B-16 (open_clip.list_models())')
         self.image_size = _checked_image_size(self.image_size, self.backbone)
@@ -283,13 +283,13 @@ class Config:
 
     @classmethod
     def from_dict(cls, d: dict, source: str = 'config') -> 'Config':
-        """A Config from saved fields, grouped in sections or flat; a retired field is dropped when it holds the value
+        """A Config from saved fields, grouped in sections or flat. A retired field is dropped when it holds the value
         it always held."""
         d = flat_config_fields(d, source)
         check_value_sizes(d, source)
         changed = {k: v for k, v in d.items() if k in RETIRED_FIELDS and v != RETIRED_FIELDS[k]}
         if changed:
-            raise ValueError(f'{source}: {changed}: this version has no such fields (tau is fixed; the annealing they '
+            raise ValueError(f'{source}: {changed}: this version has no such fields (tau is fixed, the annealing they '
                              'set is gone): delete them to load the file, and check that the run is the one you mean')
         d = {k: v for k, v in d.items() if k not in RETIRED_FIELDS}
         d.setdefault('cross_residual', False)   # saved before the field existed: the encoder ran without it
@@ -445,7 +445,7 @@ CONFIG_GROUPS: dict[str, tuple[str, ...]] = {   # the sections of a config file,
 _SECTION_OF = {name: group for group, names in CONFIG_GROUPS.items() for name in names}
 
 def field_comments() -> dict[str, str]:
-    "{field: its comment in the source of `Config`}; {} where the source cannot be read."
+    "{field: its comment in the source of `Config`}, or {} where the source cannot be read."
     try:
         import cumdr.config   # the exported module's source (a class defined in a notebook has none to read)
         source = inspect.getsource(cumdr.config.Config)
@@ -477,12 +477,12 @@ def flat_config_fields(saved: dict, source: str = 'config') -> dict:
     flat = {}
     for group, fields in saved.items():
         if group not in CONFIG_GROUPS or not isinstance(fields, dict | None):
-            raise ValueError(f'{source}: {group!r} is not a section of a config file; expected the sections '
+            raise ValueError(f'{source}: {group!r} is not a section of a config file, expected the sections '
                              f'{list(CONFIG_GROUPS)}, each a mapping of fields')
         for name, value in (fields or {}).items():
             home = _SECTION_OF.get(name)
             if home is not None and home != group:
-                raise ValueError(f'{source}: {name!r} is in section {group!r}; it belongs in {home!r}')
+                raise ValueError(f'{source}: {name!r} is in section {group!r}, it belongs in {home!r}')
             flat[name] = value
     return flat
 

@@ -30,11 +30,11 @@ def refine_topk(denoiser: nn.Module, diffusion: GaussianDiffusion, txt: torch.Te
                 chunk: int = 1024, noise: torch.Tensor | None = None,
                 callback=None) -> tuple[torch.Tensor, torch.Tensor]:
     """DDIM refinement of every query's top-k: returns top (Q, K) gallery indices and x0_hat (Q, K).
-    txt (Q, D) and img (G, D) L2-normalised; scores (Q, G); K = min(k, G). x_T is `noise` (Q, K) if given, else drawn
-    from `generator`; `callback(t, x_t, x0_hat)` sees every DDIM step of every chunk of queries."""
+    txt (Q, D) and img (G, D) L2-normalised, scores (Q, G), K = min(k, G). x_T is `noise` (Q, K) if given, else drawn
+    from `generator`. `callback(t, x_t, x0_hat)` sees every DDIM step of every chunk of queries."""
     if (scores.ndim != 2 or txt.shape[0] != scores.shape[0] or img.shape[0] != scores.shape[1]
             or txt.shape[1] != img.shape[1]):
-        raise ValueError(f'refine_topk: need scores (Q, G), txt (Q, D), img (G, D); got {tuple(scores.shape)}, '
+        raise ValueError(f'refine_topk: need scores (Q, G), txt (Q, D), img (G, D), got {tuple(scores.shape)}, '
                          f'{tuple(txt.shape)}, {tuple(img.shape)}')
     Q, G = scores.shape
     k = min(k, G)
@@ -54,7 +54,7 @@ def refine_topk(denoiser: nn.Module, diffusion: GaussianDiffusion, txt: torch.Te
 @torch.no_grad()
 def refine_topk_loop(denoiser: nn.Module, diffusion: GaussianDiffusion, txt: torch.Tensor, img: torch.Tensor,
                      scores: torch.Tensor, k: int, steps: int, generator: torch.Generator | None = None):
-    "Reference for `refine_topk`: one query at a time (same candidates, same noise). Slow; tests and benchmarks."
+    "Reference for `refine_topk`: one query at a time (same candidates, same noise). Slow: for tests and benchmarks."
     Q, G = scores.shape
     k = min(k, G)
     noise = torch.randn(Q, k, generator=generator, device=_gen_device(generator, scores.device))
@@ -104,13 +104,13 @@ class DiffusionRefine:
 
     def noise(self, n_queries: int, k: int) -> torch.Tensor:
         """x_T (n_queries, k) when the stage refines `n_queries` queries at once: one CPU draw from `seed`, the same on
-        any device; row q is query q's start. One query of a larger evaluation takes its row of this draw:
+        any device. Row q is query q's start, and one query of a larger evaluation takes its row of this draw:
         `randn(1, K)` is not `randn(Q, K)[0]` for K > 16 (the CPU sampler fills blocks of 16 numbers)."""
         return torch.randn(n_queries, k, generator=torch.Generator().manual_seed(self.seed))
 
     def refine(self, scores: torch.Tensor, ctx: dict, noise: torch.Tensor | None = None, callback=None) -> dict:
         """The stage with its intermediates: `top` (Q, K) candidates, their `x0` (Q, K) and the `fused` scores (Q, G).
-        `noise`: x_T (Q, K), default `self.noise(Q, K)`; `callback(t, x_t, x0_hat)` sees every DDIM step."""
+        `noise`: x_T (Q, K), default `self.noise(Q, K)`. `callback(t, x_t, x0_hat)` sees every DDIM step."""
         model, enc = ctx['model'], ctx['enc']
         if not (hasattr(model, 'denoiser') and hasattr(model, 'diffusion')):
             raise AttributeError('DiffusionRefine needs model.denoiser and model.diffusion (a model built with DAR on)')

@@ -22,8 +22,9 @@ __all__ = ['ROWS', 'BASELINE', 'METHODS', 'METHOD_ROWS', 'PEER_BASELINE', 'PAPER
            'canonical_row', 'row_components', 'run_parameters', 'fmt_stat', 'markdown_table', 'untrained_itm_note',
            'results_markdown', 'paper_table', 'training_of', 'distinct_rows', 'by_seed', 'per_training', 'basis',
            'paired_difference', 'shared_trainings', 'main_effects', 'paper_main_effects', 'comparison_table',
-           'commentary', 'peer_table', 'peer_commentary', 'batch_setup_markdown', 'readme_findings', 'regime_summary',
-           'regime_markdown', 'plot_results', 'plot_val_curves']
+           'stage_runs', 'untrained_itm_runs', 'oracle_runs', 'commentary', 'peer_table', 'peer_commentary',
+           'batch_setup_markdown', 'readme_findings', 'regime_summary', 'regime_markdown', 'plot_results',
+           'plot_val_curves']
 
 # %% ../nbs/18_report.ipynb #bb9a0249
 ROWS = ('none', 'dar', 'rucm', 'cum', 'rucm+dar', 'cum+dar', 'cum+rucm', 'cum+rucm+dar')
@@ -327,6 +328,21 @@ def _spread(g: dict, runs, also: str = '') -> str:
         return f' ({basis(runs)}{also})'
     return f" ± {g['se']:.2f} (SE over {g['n']} seeds; {basis(runs)}{also}; p = {g['p']:.3f})"
 
+def stage_runs(rows: dict, stage: str) -> list[tuple]:
+    "(training, seed, gain) of one evaluation stage: R1 after minus before it on the same weights, once per training."
+    return per_training(rows, lambda v: (v.get('stage_gains') or {}).get(stage),
+                        keep=lambda r: stage in (rows[r].get('stage_gains') or {}))
+
+def untrained_itm_runs(rows: dict) -> tuple[int, int]:
+    "(runs whose ITM / D-ITM loss ended at its prior, runs with an ITM stage), counting each row's own runs."
+    own = {r: v for r, v in rows.items() if r not in METHOD_ROWS}
+    return (sum(v.get('itm_untrained', 0) for v in own.values()),
+            sum(v['n'] for v in own.values() if 'itm' in (v.get('stages') or [])))
+
+def oracle_runs(rows: dict) -> list[tuple]:
+    "(training, seed, gain) of the leaky oracle protocol over the leak-free one, in the runs with RUCM."
+    return per_training(rows, lambda v: v.get('oracle_gain'), keep=lambda r: 'rucm' in row_components(r))
+
 def _pooled(runs: list, alpha: float) -> tuple[dict, str]:
     "paired_gain of per_training's (training, seed, value) and ' ± SE (SE, <basis>, p = ...)' or ' (<basis>)'."
     g = paired_gain([x for _, _, x in runs], alpha)
@@ -404,14 +420,10 @@ def commentary(results: dict, metric: str = 'R1', alpha: float = .05) -> str:
         out += ['', '**What each evaluation stage adds on the same weights** '
                     f'({metric} after minus before the stage, one run per training and seed):']
         for s in stages:
-            runs = per_training(rows, lambda v: (v.get('stage_gains') or {}).get(s),
-                                keep=lambda r: s in (rows[r].get('stage_gains') or {}))
-            g, se = _pooled(runs, alpha)
+            g, se = _pooled(stage_runs(rows, s), alpha)
             note = ''
             if s == 'itm':   # a head at its prior re-ranks by a constant: the gain measures nothing
-                flat = sum(v.get('itm_untrained', 0) for r, v in rows.items() if r not in METHOD_ROWS)
-                with_itm = [v for r, v in rows.items() if r not in METHOD_ROWS and 'itm' in (v.get('stages') or [])]
-                total = sum(v['n'] for v in with_itm)
+                flat, total = untrained_itm_runs(rows)
                 if flat:
                     note = (f' In {flat} of {total} runs with the stage the ITM loss ended at its prior: it scored '
                             'with an untrained head.')
@@ -442,7 +454,7 @@ def commentary(results: dict, metric: str = 'R1', alpha: float = .05) -> str:
             out += ['', "**CUM's σ against caption ambiguity**: not available "
                         f"(no synthetic ground truth in the analysis of {trainings})."]
     # RUCM: leak-free vs oracle
-    og = per_training(rows, lambda v: v.get('oracle_gain'), keep=lambda r: 'rucm' in row_components(r))
+    og = oracle_runs(rows)
     if og:
         g, se = _pooled(og, alpha)
         if g['verdict'] == 'beyond noise' and g['delta'] > 0:
@@ -494,9 +506,11 @@ def peer_table(results: dict, metric: str = 'R1', paper_dataset: str = 'CUHK-PED
         dcell = '—' if d['delta'] is None else _pm(d['delta']) + ('' if d['se'] is None else f" ± {d['se']:.2f}")
         pub = published.get(m, {})
         pcell = ' / '.join('—' if pub.get(k) is None else f'{pub[k]:.2f}' for k in (metric, 'mAP'))
-        lines.append(f"| {_METHOD_NAMES[m]} | {v.get('n', 0)} | {fmt_stat(ours)} | {dcell} | {d['verdict']} | "
+        mark = ' †' if v.get('itm_untrained') else ''   # the footnote of markdown_table, for the same runs
+        lines.append(f"| {_METHOD_NAMES[m]}{mark} | {v.get('n', 0)} | {fmt_stat(ours)} | {dcell} | {d['verdict']} | "
                      f"{fmt_stat(v.get('test', {}).get('mAP'))} | {fmt_stat(v.get('train_min'), 1)} | {pcell} |")
-    return '\n'.join(lines)
+    methods = dict(results, rows={m: v for m, v in rows.items() if m in METHODS})
+    return '\n'.join(lines) + untrained_itm_note(methods)
 
 def peer_commentary(results: dict, metric: str = 'R1', alpha: float = .05, paper_dataset: str = 'CUHK-PEDES') -> str:
     """Markdown findings on the peer rows: each method against IRRA by more or less than the seed spread, beside the
@@ -556,8 +570,8 @@ def batch_setup_markdown(results: dict) -> str:
     # the batch generated its data (no root_dir among its parameters): the preset's or the given size
     generated = 'root_dir' not in (results.get('params') or {})
     people = f" of {cfg['synthetic_ids']:,} people" if generated and cfg.get('synthetic_ids') else ''
-    return (f"{results.get('dataset')}-format data{people}; fine-tuned {main} epochs"
-            + (f' ({others})' if others else '') + f"; {results['n_finished']} runs"
+    return (f"{results.get('dataset')}-format data{people}, fine-tuned {main} epochs"
+            + (f' ({others})' if others else '') + f", {results['n_finished']} runs"
             + (f', {min(minutes):.0f}-{max(minutes):.0f} minutes of training a run on two CPU cores'
                if minutes else '') + '.')
 
@@ -565,8 +579,8 @@ def readme_findings(ablation: dict, peers: dict | None = None, metric: str = 'R1
                     ablation_label: str = '', peers_label: str = '') -> str:
     """Four bullets generated from the numbers: the components' main effects over distinct trainings, the stages'
     gains on the same weights, the leaky protocol's inflation (from `ablation`), and each peer against IRRA (from
-    `peers`, else from `ablation`); the labels say which batch each bullet reads."""
-    on = lambda label: f'{label}; ' if label else ''
+    `peers`, else from `ablation`). The labels say which batch each bullet reads."""
+    on = lambda label: f'{label}, ' if label else ''
     rows = {r: v for r, v in ablation['rows'].items() if v.get('n') and r in ROWS}
     out = []
     me = main_effects(rows, metric, alpha)
@@ -575,24 +589,25 @@ def readme_findings(ablation: dict, peers: dict | None = None, metric: str = 'R1
         out.append(f"- **Components** ({on(ablation_label)}main effects over {basis(runs)}, paired by seed): "
                    + ', '.join(f"{_NAMES[c]} {_pm(e['delta'])} ± {e['se']:.2f} ({e['verdict']})"
                                for c, e in me.items()) + f' {metric}.')
+    spread = lambda g: '' if g['se'] is None else f" ± {g['se']:.2f}"
     gains = []
     for s in STAGE_NAMES:
-        runs = per_training(rows, lambda v: (v.get('stage_gains') or {}).get(s),
-                            keep=lambda r: s in (rows[r].get('stage_gains') or {}))
+        runs = stage_runs(rows, s)
         if runs:
             g, _ = _pooled(runs, alpha)
-            spread = '' if g['se'] is None else f" ± {g['se']:.2f}"
-            gains.append(f"{STAGE_NAMES[s]} {_pm(g['delta'])}{spread} ({g['verdict']}, {len(runs)} runs)")
+            gains.append(f"{STAGE_NAMES[s]} {_pm(g['delta'])}{spread(g)} ({g['verdict']}, {len(runs)} runs)")
     if gains:
+        flat, total = untrained_itm_runs(rows)
+        untrained = (f' In {flat} of {total} runs with an ITM stage the ITM loss ended at its prior: that stage '
+                     'scored with an untrained head.' if flat else '')
         out.append(f'- **Stages on the same weights** ({on(ablation_label)}runs of each training and seed): '
-                   + ', '.join(gains) + f' {metric}.')
-    og = per_training(rows, lambda v: v.get('oracle_gain'), keep=lambda r: 'rucm' in row_components(r))
+                   + ', '.join(gains) + f' {metric}.{untrained}')
+    og = oracle_runs(rows)
     if og:
         g, _ = _pooled(og, alpha)
-        spread = '' if g['se'] is None else f" ± {g['se']:.2f}"
         out.append(f"- **The leak** ({on(ablation_label)}{basis([(t, s) for t, s, _ in og])}): fusing each query "
                    "with its own ground-truth image's annotation, as the reference code does, adds "
-                   f"{_pm(g['delta'])}{spread} {metric} to the leak-free number.")
+                   f"{_pm(g['delta'])}{spread(g)} {metric} to the leak-free number.")
     source = peers if peers is not None else ablation
     prow = {m: source['rows'][m] for m in METHODS if (source['rows'].get(m) or {}).get('n')}
     base = prow.get(PEER_BASELINE)

@@ -21,8 +21,8 @@ from .web import WEB_PRIORS, WEB_SCENES, render_web_photo, web_visible, write_al
 from .world import ATTRIBUTES, OCCLUDERS, VIEWS, sample_identity, visible_attributes
 
 # %% auto #0
-__all__ = ['FORMATS', 'DOMAINS', 'generate', 'encode_claims', 'count_consistent', 'load_meta', 'caption_claims',
-           'identity_attributes', 'caption_ambiguity', 'summarize', 'main']
+__all__ = ['FORMATS', 'DOMAINS', 'processed_tokens', 'generate', 'encode_claims', 'count_consistent', 'load_meta',
+           'caption_claims', 'identity_attributes', 'caption_ambiguity', 'summarize', 'main']
 
 # %% ../nbs/00_synthetic.ipynb #143b4394
 FORMATS = {  # name -> how the real dataset is laid out; `splits` in the order its ids are numbered
@@ -79,6 +79,10 @@ def _occluder(rng: np.random.Generator) -> str | None:
 DOMAINS = {'pedes': (), 'web': ('people', 'captions', 'photos'), 'web-text': ('people', 'captions'),
            'web-vocab': ('people', 'captions', 'foreign'), 'web-people': ('people',), 'web-captions': ('captions',),
            'web-photos': ('photos',)}
+
+def processed_tokens(text: str) -> list[str]:
+    "A caption as the real CUHK-PEDES and ICFG-PEDES files tokenise it: lower case, '.' and ',' split off."
+    return text.lower().replace('.', ' .').replace(',', ' ,').split()
 
 def _write_json(path: Path, obj) -> None:
     with atomic_file(path) as tmp:
@@ -139,7 +143,7 @@ def generate(out: str | Path, fmt: str = 'CUHK-PEDES', ids: int = 300, seed: int
             if photo:
                 meta['images'][path].update(scene=photo[0], cropped=photo[1])
             texts = [t for t, _, _ in caps]
-            tokens = [t.lower().replace('.', ' .').replace(',', ' ,').split() for t in texts]
+            tokens = [processed_tokens(t) for t in texts]
             entry = {'CUHK-PEDES': dict(split=split, captions=texts, file_path=path, processed_tokens=tokens, id=pid),
                      'ICFG-PEDES': dict(id=pid, file_path=path, captions=texts, processed_tokens=tokens, split=split),
                      'RSTPReid': dict(id=pid, img_path=path, captions=texts, split=split)}[fmt]
